@@ -1,0 +1,1 @@
+//! Legal time, holiday calendars, ID numbers and division codes.

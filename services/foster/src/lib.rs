@@ -1,0 +1,1 @@
+//! relief foster service.

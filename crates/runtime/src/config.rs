@@ -1,0 +1,318 @@
+//! Service configuration: defaults in code, then an optional TOML file, then `RELIEF_*`
+//! environment variables (env wins; `__` separates nested keys, e.g.
+//! `RELIEF_LIMITS__REQUEST_TIMEOUT_MS`), then [`ServiceConfig::validate`].
+//!
+//! A bad configuration is reported with the key it concerns, and binaries exit with code 64
+//! (`EX_USAGE`), as [`exit_on_error`] does.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// The exit code of a process refused for its configuration (sysexits `EX_USAGE`).
+pub const EXIT_BAD_CONFIG: i32 = 64;
+
+/// The environment variable naming an optional TOML configuration file.
+pub const CONFIG_FILE_ENV: &str = "RELIEF_CONFIG";
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The limits of the server's tower stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// A call running longer than this is cancelled with DEADLINE_EXCEEDED.
+    pub request_timeout_ms: u64,
+    /// Calls served at once; past it new calls are shed with UNAVAILABLE.
+    pub max_concurrent_requests: usize,
+    /// Sustained calls per second one caller unit may make; past it RESOURCE_EXHAUSTED.
+    pub per_caller_requests_per_second: u32,
+    /// Calls one caller unit may make in a burst above the sustained rate.
+    pub per_caller_burst: u32,
+    /// The largest request message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// How long a shutdown waits for in-flight calls to finish.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            request_timeout_ms: 30_000,
+            max_concurrent_requests: 512,
+            per_caller_requests_per_second: 200,
+            per_caller_burst: 400,
+            max_message_bytes: 1024 * 1024,
+            shutdown_grace_ms: 20_000,
+        }
+    }
+}
+
+/// Everything one service process needs to start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// Serve plaintext gRPC without TLS; refused unless `listen` is a loopback address.
+    pub insecure: bool,
+    /// PEM file of the CA that signs every relief certificate.
+    pub tls_ca_file: PathBuf,
+    /// PEM certificate this service presents (its URI SAN names it as a `service` caller).
+    pub tls_cert_file: PathBuf,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: PathBuf,
+    /// `sqlite://PATH` or `postgres://...`; default `sqlite://<data_dir>/<service>.db`.
+    pub database_url: Option<Secret<String>>,
+    /// Database connections in the pool (PostgreSQL; SQLite writers are serialised anyway).
+    pub database_max_connections: u32,
+    /// Where the service keeps local state (SQLite files, the dev clock offset).
+    pub data_dir: PathBuf,
+    /// The units reference file.
+    pub units_file: PathBuf,
+    /// The holiday calendar file.
+    pub holidays_file: PathBuf,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter in `tracing` EnvFilter syntax; `RUST_LOG` overrides it when set.
+    pub log_filter: String,
+    /// Limits of the tower stack.
+    pub limits: LimitsConfig,
+}
+
+/// A configuration that cannot be used, with the key it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {message}")]
+pub struct ConfigError {
+    /// The offending key, dotted (`limits.request_timeout_ms`); `RELIEF_` + upper case with `__`
+    /// for dots is its environment variable.
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        ConfigError {
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl ServiceConfig {
+    /// The defaults for a service: loopback, its default port, files under `./data` and `deploy/`.
+    pub fn defaults(default_port: u16) -> Self {
+        ServiceConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], default_port)),
+            insecure: false,
+            tls_ca_file: PathBuf::from("data/pki/ca.pem"),
+            tls_cert_file: PathBuf::from("data/pki/service.pem"),
+            tls_key_file: PathBuf::from("data/pki/service.key"),
+            database_url: None,
+            database_max_connections: 10,
+            data_dir: PathBuf::from("data"),
+            units_file: PathBuf::from("deploy/units.toml"),
+            holidays_file: PathBuf::from("deploy/holidays.toml"),
+            log_format: LogFormat::Pretty,
+            log_filter: "info".to_owned(),
+            limits: LimitsConfig::default(),
+        }
+    }
+
+    /// Loads defaults, then the TOML file named by `file` (or by `RELIEF_CONFIG`), then `RELIEF_*`
+    /// environment variables, and validates the result.
+    pub fn load(default_port: u16, file: Option<&Path>) -> Result<Self, ConfigError> {
+        let file_from_env = std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(file_from_env);
+        let mut figment = Figment::from(Serialized::defaults(Self::defaults(default_port)));
+        if let Some(file) = &file {
+            if !file.is_file() {
+                return Err(ConfigError::new(
+                    "config",
+                    format!("configuration file {} does not exist", file.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let env = Env::prefixed("RELIEF_")
+            .split("__")
+            // RELIEF_CONFIG names the file; RELIEF_TEST_* belongs to the test suite.
+            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
+        let config: ServiceConfig = figment
+            .merge(env)
+            .extract()
+            .map_err(|error| figment_error(&error))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.insecure && !self.listen.ip().is_loopback() {
+            return Err(ConfigError::new(
+                "insecure",
+                format!(
+                    "plaintext is allowed only on a loopback address, not {}",
+                    self.listen
+                ),
+            ));
+        }
+        if let Some(url) = &self.database_url {
+            let url = url.expose();
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return Err(ConfigError::new(
+                    "database_url",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                ));
+            }
+        }
+        let limits = &self.limits;
+        let positive = [
+            ("limits.request_timeout_ms", limits.request_timeout_ms),
+            (
+                "limits.max_concurrent_requests",
+                limits.max_concurrent_requests as u64,
+            ),
+            (
+                "limits.per_caller_requests_per_second",
+                u64::from(limits.per_caller_requests_per_second),
+            ),
+            (
+                "limits.per_caller_burst",
+                u64::from(limits.per_caller_burst),
+            ),
+            ("limits.max_message_bytes", limits.max_message_bytes as u64),
+            (
+                "database_max_connections",
+                u64::from(self.database_max_connections),
+            ),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::new(key, "must be greater than 0"));
+            }
+        }
+        if self
+            .log_filter
+            .parse::<tracing_subscriber::EnvFilter>()
+            .is_err()
+        {
+            return Err(ConfigError::new(
+                "log_filter",
+                "is not a valid tracing filter",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to an SQLite file named after the service in `data_dir`.
+    pub fn database_url(&self, service: &str) -> Secret<String> {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => Secret::new(format!(
+                "sqlite://{}",
+                self.data_dir.join(format!("{service}.db")).display()
+            )),
+        }
+    }
+}
+
+fn figment_error(error: &figment::Error) -> ConfigError {
+    let key = if error.path.is_empty() {
+        "(top level)".to_owned()
+    } else {
+        error.path.join(".")
+    };
+    ConfigError::new(&key, error.kind.to_string())
+}
+
+/// Prints a configuration error and exits with [`EXIT_BAD_CONFIG`]. For binaries' `main`.
+pub fn exit_on_error<T>(result: Result<T, ConfigError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(EXIT_BAD_CONFIG);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        ServiceConfig::defaults(50051).validate().unwrap();
+    }
+
+    #[test]
+    fn insecure_off_loopback_is_refused_naming_the_key() {
+        let mut config = ServiceConfig::defaults(50051);
+        config.insecure = true;
+        config.listen = "0.0.0.0:50051".parse().unwrap();
+        assert_eq!(config.validate().unwrap_err().key, "insecure");
+    }
+
+    #[test]
+    fn zero_limits_are_refused_naming_the_key() {
+        let mut config = ServiceConfig::defaults(50051);
+        config.limits.per_caller_burst = 0;
+        assert_eq!(
+            config.validate().unwrap_err().key,
+            "limits.per_caller_burst"
+        );
+    }
+
+    #[test]
+    fn a_file_is_read_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(
+            &good,
+            "log_format = \"json\"\n[limits]\nper_caller_burst = 7\n",
+        )
+        .unwrap();
+        let config = ServiceConfig::load(50051, Some(&good)).unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.limits.per_caller_burst, 7);
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[limits]\nper_caller_brust = 7\n").unwrap();
+        let error = ServiceConfig::load(50051, Some(&bad)).unwrap_err();
+        assert!(error.message.contains("per_caller_brust"), "{error}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_nested_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[limits]\nrequest_timeout_ms = \"soon\"\n").unwrap();
+        let error = ServiceConfig::load(50051, Some(&bad)).unwrap_err();
+        assert_eq!(error.key, "limits.request_timeout_ms");
+    }
+
+    #[test]
+    fn debug_hides_the_database_url() {
+        let mut config = ServiceConfig::defaults(50051);
+        config.database_url = Some(Secret::new("postgres://u:pw-secret@h/db".into()));
+        assert!(!format!("{config:?}").contains("pw-secret"));
+    }
+}

@@ -27,6 +27,7 @@ where
         &format!("relief-{}", spec.name),
         config.log_format,
         &config.log_filter,
+        crate::telemetry::otlp_endpoint_from_env(),
     ) {
         Ok(guard) => guard,
         Err(error) => {

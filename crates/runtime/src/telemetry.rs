@@ -63,20 +63,26 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs the process-wide subscriber, propagator and (with an OTLP endpoint) exporters.
-/// Call once per process, inside the tokio runtime (the OTLP client needs it).
+/// The OTLP endpoint from [`OTLP_ENDPOINT_ENV`], if set and not blank.
+pub fn otlp_endpoint_from_env() -> Option<String> {
+    std::env::var(OTLP_ENDPOINT_ENV)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// Installs the process-wide subscriber, propagator and (with an OTLP endpoint, usually
+/// [`otlp_endpoint_from_env`]) exporters. Call once per process, inside the tokio runtime (the
+/// OTLP client needs it).
 ///
 /// `RUST_LOG`, when set, overrides `filter`.
 pub fn init(
     service_name: &str,
     format: LogFormat,
     filter: &str,
+    endpoint: Option<String>,
 ) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(filter));
-    let endpoint = std::env::var(OTLP_ENDPOINT_ENV)
-        .ok()
-        .filter(|value| !value.trim().is_empty());
 
     let mut guard = TelemetryGuard::default();
     let otel_layer = match &endpoint {

@@ -1,1 +1,56 @@
-//! relief foster service.
+//! The relief foster service: foster institutions, agreements, placements, fees, monthly visits, periodic reports, incidents and inspections (DOMAIN.md section 3).
+//!
+//! [`run`] serves `relief.foster.v1.FosterSupervisionService` (plus health and reflection) on an already-bound
+//! listener; the `relief-foster` binary and `relief dev` both call it.
+
+mod api;
+mod policy;
+
+use std::future::Future;
+
+use relief_proto::foster::v1::foster_supervision_service_server::FosterSupervisionServiceServer;
+use relief_runtime::db::Migrations;
+use relief_runtime::server::{ServiceContext, serve};
+use relief_runtime::{RunError, ServiceConfig, ServiceSpec};
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub use policy::policy;
+
+/// The full protobuf name of the service.
+pub const GRPC_SERVICE: &str = "relief.foster.v1.FosterSupervisionService";
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How the foster service starts.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "foster",
+    default_port: 50053,
+    grpc_services: &[GRPC_SERVICE],
+    migrations: Some(Migrations {
+        sqlite: &SQLITE_MIGRATIONS,
+        postgres: &POSTGRES_MIGRATIONS,
+    }),
+};
+
+/// Opens the service's database and reference data, then serves until `shutdown` resolves.
+pub async fn run(
+    config: ServiceConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
+    let context = ServiceContext::open(&SPEC, config).await?;
+    let api = FosterSupervisionServiceServer::new(api::FosterSupervisionServiceApi::new(&context))
+        .max_decoding_message_size(context.max_message_bytes());
+    serve(
+        &SPEC,
+        &context,
+        listener,
+        policy(),
+        Routes::new(api),
+        shutdown,
+    )
+    .await
+}

@@ -1,1 +1,56 @@
-//! relief identity service.
+//! The relief identity service: identity files, family-search notices, police verification requests with their one-month answer deadline, the stranded register and settlement (DOMAIN.md section 2).
+//!
+//! [`run`] serves `relief.identity.v1.IdentityQueryService` (plus health and reflection) on an already-bound
+//! listener; the `relief-identity` binary and `relief dev` both call it.
+
+mod api;
+mod policy;
+
+use std::future::Future;
+
+use relief_proto::identity::v1::identity_query_service_server::IdentityQueryServiceServer;
+use relief_runtime::db::Migrations;
+use relief_runtime::server::{ServiceContext, serve};
+use relief_runtime::{RunError, ServiceConfig, ServiceSpec};
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub use policy::policy;
+
+/// The full protobuf name of the service.
+pub const GRPC_SERVICE: &str = "relief.identity.v1.IdentityQueryService";
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How the identity service starts.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "identity",
+    default_port: 50052,
+    grpc_services: &[GRPC_SERVICE],
+    migrations: Some(Migrations {
+        sqlite: &SQLITE_MIGRATIONS,
+        postgres: &POSTGRES_MIGRATIONS,
+    }),
+};
+
+/// Opens the service's database and reference data, then serves until `shutdown` resolves.
+pub async fn run(
+    config: ServiceConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
+    let context = ServiceContext::open(&SPEC, config).await?;
+    let api = IdentityQueryServiceServer::new(api::IdentityQueryServiceApi::new(&context))
+        .max_decoding_message_size(context.max_message_bytes());
+    serve(
+        &SPEC,
+        &context,
+        listener,
+        policy(),
+        Routes::new(api),
+        shutdown,
+    )
+    .await
+}

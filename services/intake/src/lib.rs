@@ -1,1 +1,56 @@
-//! relief intake service.
+//! The relief intake service: discovery, referral, admission, in-station care, incidents and departure: the case of one stay (DOMAIN.md section 1).
+//!
+//! [`run`] serves `relief.intake.v1.IntakeService` (plus health and reflection) on an already-bound
+//! listener; the `relief-intake` binary and `relief dev` both call it.
+
+mod api;
+mod policy;
+
+use std::future::Future;
+
+use relief_proto::intake::v1::intake_service_server::IntakeServiceServer;
+use relief_runtime::db::Migrations;
+use relief_runtime::server::{ServiceContext, serve};
+use relief_runtime::{RunError, ServiceConfig, ServiceSpec};
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub use policy::policy;
+
+/// The full protobuf name of the service.
+pub const GRPC_SERVICE: &str = "relief.intake.v1.IntakeService";
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How the intake service starts.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "intake",
+    default_port: 50051,
+    grpc_services: &[GRPC_SERVICE],
+    migrations: Some(Migrations {
+        sqlite: &SQLITE_MIGRATIONS,
+        postgres: &POSTGRES_MIGRATIONS,
+    }),
+};
+
+/// Opens the service's database and reference data, then serves until `shutdown` resolves.
+pub async fn run(
+    config: ServiceConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
+    let context = ServiceContext::open(&SPEC, config).await?;
+    let api = IntakeServiceServer::new(api::IntakeServiceApi::new(&context))
+        .max_decoding_message_size(context.max_message_bytes());
+    serve(
+        &SPEC,
+        &context,
+        listener,
+        policy(),
+        Routes::new(api),
+        shutdown,
+    )
+    .await
+}

@@ -1,1 +1,56 @@
-//! relief reporting service.
+//! The relief reporting service: read models built from the other services' events: dashboard, period statistics, compliance, accountability, alerts and exports (DOMAIN.md section 4).
+//!
+//! [`run`] serves `relief.reporting.v1.ReportingService` (plus health and reflection) on an already-bound
+//! listener; the `relief-reporting` binary and `relief dev` both call it.
+
+mod api;
+mod policy;
+
+use std::future::Future;
+
+use relief_proto::reporting::v1::reporting_service_server::ReportingServiceServer;
+use relief_runtime::db::Migrations;
+use relief_runtime::server::{ServiceContext, serve};
+use relief_runtime::{RunError, ServiceConfig, ServiceSpec};
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub use policy::policy;
+
+/// The full protobuf name of the service.
+pub const GRPC_SERVICE: &str = "relief.reporting.v1.ReportingService";
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How the reporting service starts.
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "reporting",
+    default_port: 50054,
+    grpc_services: &[GRPC_SERVICE],
+    migrations: Some(Migrations {
+        sqlite: &SQLITE_MIGRATIONS,
+        postgres: &POSTGRES_MIGRATIONS,
+    }),
+};
+
+/// Opens the service's database and reference data, then serves until `shutdown` resolves.
+pub async fn run(
+    config: ServiceConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), RunError> {
+    let context = ServiceContext::open(&SPEC, config).await?;
+    let api = ReportingServiceServer::new(api::ReportingServiceApi::new(&context))
+        .max_decoding_message_size(context.max_message_bytes());
+    serve(
+        &SPEC,
+        &context,
+        listener,
+        policy(),
+        Routes::new(api),
+        shutdown,
+    )
+    .await
+}

@@ -1,0 +1,6 @@
+//! One module per `relief` subcommand.
+
+pub mod certs;
+pub mod dev;
+pub mod health;
+pub mod migrate;

@@ -1,0 +1,192 @@
+//! `relief dev`: the whole system in one process, no setup. Four services on loopback ports,
+//! each with its own SQLite file under the data directory, a dev PKI created on first start,
+//! endpoints and certificate paths printed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use relief_runtime::ServiceConfig;
+use relief_runtime::config::LogFormat;
+use relief_runtime::pki::DevPki;
+use relief_runtime::shutdown::Shutdown;
+use relief_runtime::units::Units;
+use tokio::net::TcpListener;
+
+use crate::services;
+
+/// The shipped reference data, used when the files are not found on disk.
+const SHIPPED_UNITS: &str = include_str!("../../../../deploy/units.toml");
+const SHIPPED_HOLIDAYS: &str = include_str!("../../../../deploy/holidays.toml");
+
+/// Options of `relief dev`.
+#[derive(Debug, Clone)]
+pub struct DevOptions {
+    /// Where SQLite files and the dev PKI live.
+    pub data_dir: PathBuf,
+    /// First port; the services take consecutive ports from it.
+    pub base_port: u16,
+    /// The units file (default `deploy/units.toml`, else the shipped copy).
+    pub units_file: Option<PathBuf>,
+    /// The holiday calendar (default `deploy/holidays.toml`, else the shipped copy).
+    pub holidays_file: Option<PathBuf>,
+    /// Plaintext on loopback instead of mTLS.
+    pub insecure: bool,
+    /// Log filter.
+    pub log_filter: String,
+}
+
+/// Runs the dev cluster until SIGTERM or Ctrl-C.
+pub async fn run(options: DevOptions) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("cannot create {}", options.data_dir.display()))?;
+    let units_file = reference_file(
+        &options.data_dir,
+        options.units_file.clone(),
+        "units.toml",
+        SHIPPED_UNITS,
+    )?;
+    let holidays_file = reference_file(
+        &options.data_dir,
+        options.holidays_file.clone(),
+        "holidays.toml",
+        SHIPPED_HOLIDAYS,
+    )?;
+    let pki = DevPki::at(options.data_dir.join("pki"));
+    if !options.insecure {
+        let units = Units::load(&units_file)?;
+        let written = pki.ensure(&services::names(), &units)?;
+        if written > 0 {
+            println!(
+                "created {written} dev certificate(s) in {}",
+                pki.dir.display()
+            );
+        }
+    }
+    let _telemetry = relief_runtime::telemetry::init(
+        "relief-dev",
+        LogFormat::Pretty,
+        &options.log_filter,
+        relief_runtime::telemetry::otlp_endpoint_from_env(),
+    )?;
+
+    let shutdown = Shutdown::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut endpoints = Vec::new();
+    for (index, entry) in services::ALL.iter().enumerate() {
+        let port = options.base_port + index as u16;
+        let mut config = ServiceConfig::defaults(port);
+        let (cert, key) = pki.service_files(entry.spec.name);
+        config.data_dir = options.data_dir.clone();
+        config.units_file = units_file.clone();
+        config.holidays_file = holidays_file.clone();
+        config.tls_ca_file = pki.ca_cert();
+        config.tls_cert_file = cert;
+        config.tls_key_file = key;
+        config.insecure = options.insecure;
+        config.log_filter = options.log_filter.clone();
+        config.validate()?;
+        let listener = TcpListener::bind(config.listen).await.with_context(|| {
+            format!("cannot listen on {} for {}", config.listen, entry.spec.name)
+        })?;
+        endpoints.push((entry.spec.name, listener.local_addr()?));
+        let run = entry.run;
+        let stop = shutdown.wait();
+        let name = entry.spec.name;
+        tasks.spawn(async move { (name, run(config, listener, Box::pin(stop)).await) });
+    }
+    print_banner(&options, &pki, &endpoints);
+
+    tokio::select! {
+        () = relief_runtime::shutdown::signal() => {}
+        Some(joined) = tasks.join_next() => {
+            report(joined);
+            println!("a service stopped; stopping the others");
+        }
+    }
+    shutdown.trigger();
+    let mut failed = false;
+    while let Some(joined) = tasks.join_next().await {
+        failed |= report(joined);
+    }
+    anyhow::ensure!(!failed, "a service stopped with an error");
+    Ok(())
+}
+
+type Joined = Result<(&'static str, Result<(), relief_runtime::RunError>), tokio::task::JoinError>;
+
+/// Prints a failure; returns whether there was one.
+fn report(joined: Joined) -> bool {
+    match joined {
+        Ok((_, Ok(()))) => false,
+        Ok((name, Err(error))) => {
+            eprintln!("{name}: {error}");
+            true
+        }
+        Err(error) => {
+            eprintln!("a service task failed: {error}");
+            true
+        }
+    }
+}
+
+/// The configured file, else `deploy/<name>` if present, else the shipped copy written into the
+/// data directory.
+fn reference_file(
+    data_dir: &Path,
+    configured: Option<PathBuf>,
+    name: &str,
+    shipped: &str,
+) -> anyhow::Result<PathBuf> {
+    if let Some(path) = configured {
+        return Ok(path);
+    }
+    let in_repo = Path::new("deploy").join(name);
+    if in_repo.is_file() {
+        return Ok(in_repo);
+    }
+    let copy = data_dir.join(name);
+    if !copy.is_file() {
+        std::fs::write(&copy, shipped)
+            .with_context(|| format!("cannot write {}", copy.display()))?;
+    }
+    Ok(copy)
+}
+
+fn print_banner(options: &DevOptions, pki: &DevPki, endpoints: &[(&str, SocketAddr)]) {
+    let scheme = if options.insecure { "http" } else { "https" };
+    println!();
+    println!(
+        "relief dev: {} services, data in {}",
+        endpoints.len(),
+        options.data_dir.display()
+    );
+    for (name, addr) in endpoints {
+        println!("  {name:<10} {scheme}://{addr}");
+    }
+    let (first_name, first_addr) = endpoints
+        .first()
+        .copied()
+        .unwrap_or(("intake", SocketAddr::from(([127, 0, 0, 1], 50051))));
+    if options.insecure {
+        println!("plaintext: send the caller in the x-relief-caller header, e.g.");
+        println!(
+            "  grpcurl -plaintext -H 'x-relief-caller: spiffe://relief.local/station/211100/city-station' {first_addr} list"
+        );
+    } else {
+        let (cert, key) = pki.unit_files("city-station");
+        println!("CA certificate:      {}", pki.ca_cert().display());
+        println!(
+            "client certificates: {}/units/<unit-id>.pem and .key (one per unit of units.toml)",
+            pki.dir.display()
+        );
+        println!("try ({first_name}, as the city relief station):");
+        println!(
+            "  grpcurl -cacert {} -cert {} -key {} {first_addr} list",
+            pki.ca_cert().display(),
+            cert.display(),
+            key.display()
+        );
+    }
+    println!("check: relief health    stop: Ctrl-C");
+}

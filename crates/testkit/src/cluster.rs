@@ -1,0 +1,200 @@
+//! The four services in this process, on port 0, with a test PKI and fresh databases: what the
+//! end-to-end tests of every issue start from.
+
+use std::net::SocketAddr;
+
+use relief_cli::services;
+use relief_runtime::shutdown::Shutdown;
+use relief_runtime::tls::TlsMaterial;
+use relief_runtime::{Caller, RunError, ServiceConfig, client};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::database::{TestBackend, TestDatabase};
+use crate::pki::TestPki;
+
+type Configure = Box<dyn Fn(&str, &mut ServiceConfig) + Send>;
+
+/// Builds a [`Cluster`].
+pub struct ClusterBuilder {
+    backend: TestBackend,
+    configure: Option<Configure>,
+}
+
+impl std::fmt::Debug for ClusterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterBuilder")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClusterBuilder {
+    /// The database backend of every service (default SQLite).
+    pub fn backend(mut self, backend: TestBackend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// Adjusts each service's configuration before it starts (`service name`, config).
+    pub fn configure(
+        mut self,
+        configure: impl Fn(&str, &mut ServiceConfig) + Send + 'static,
+    ) -> Self {
+        self.configure = Some(Box::new(configure));
+        self
+    }
+
+    /// Starts the four services and waits until each reports SERVING. `None` only for a
+    /// PostgreSQL cluster outside CI without `RELIEF_TEST_POSTGRES_URL`.
+    pub async fn start(self) -> Option<Cluster> {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = TestPki::new();
+        let shutdown = Shutdown::new();
+        let mut tasks = JoinSet::new();
+        let mut addrs = Vec::new();
+        let mut databases = Vec::new();
+        for entry in services::ALL {
+            let name = entry.spec.name;
+            let database = TestDatabase::create(self.backend).await?;
+            let (ca, cert, key) = pki.write_server_files(&dir.path().join("pki").join(name), name);
+            let mut config = ServiceConfig::defaults(0);
+            config.data_dir = dir.path().join(name);
+            config.database_url = Some(database.url().clone());
+            config.tls_ca_file = ca;
+            config.tls_cert_file = cert;
+            config.tls_key_file = key;
+            config.units_file = crate::deploy_dir().join("units.toml");
+            config.holidays_file = crate::deploy_dir().join("holidays.toml");
+            if let Some(configure) = &self.configure {
+                configure(name, &mut config);
+            }
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addrs.push((name, listener.local_addr().unwrap()));
+            databases.push(database);
+            let stop = shutdown.wait();
+            tasks.spawn(async move { (name, (entry.run)(config, listener, Box::pin(stop)).await) });
+        }
+        let cluster = Cluster {
+            pki,
+            addrs,
+            shutdown,
+            tasks,
+            _databases: databases,
+            _dir: dir,
+        };
+        let mut cluster = cluster;
+        cluster.wait_serving().await;
+        Some(cluster)
+    }
+}
+
+/// A running in-process cluster. [`Cluster::stop`] shuts it down and reports any service error.
+#[derive(Debug)]
+pub struct Cluster {
+    /// The CA every service trusts; issue client certificates from it.
+    pub pki: TestPki,
+    addrs: Vec<(&'static str, SocketAddr)>,
+    shutdown: Shutdown,
+    tasks: JoinSet<(&'static str, Result<(), RunError>)>,
+    _databases: Vec<TestDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// A builder with SQLite and default configuration.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder {
+            backend: TestBackend::Sqlite,
+            configure: None,
+        }
+    }
+
+    /// The service names and their addresses.
+    pub fn services(&self) -> &[(&'static str, SocketAddr)] {
+        &self.addrs
+    }
+
+    /// The address of `service`.
+    pub fn addr(&self, service: &str) -> SocketAddr {
+        self.addrs
+            .iter()
+            .find(|(name, _)| *name == service)
+            .map(|(_, addr)| *addr)
+            .unwrap_or_else(|| panic!("no service {service} in the cluster"))
+    }
+
+    /// The `https://` URL of `service`.
+    pub fn url(&self, service: &str) -> String {
+        format!("https://{}", self.addr(service))
+    }
+
+    /// A connected mTLS channel to `service` as `caller`.
+    pub async fn channel(&self, service: &str, caller: &Caller) -> Channel {
+        self.channel_with(service, &self.pki.client(caller))
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {service}: {e}"))
+    }
+
+    /// A channel to `service` presenting `material` (which may be foreign or broken on purpose).
+    pub async fn channel_with(
+        &self,
+        service: &str,
+        material: &TlsMaterial,
+    ) -> Result<Channel, client::ConnectError> {
+        client::connect(&self.url(service), Some((material, service))).await
+    }
+
+    async fn wait_serving(&mut self) {
+        let probe = relief_runtime::pki::service_caller("testkit");
+        let material = self.pki.client(&probe);
+        for (name, _) in self.addrs.clone() {
+            let url = self.url(name);
+            let mut last_error = String::new();
+            for _ in 0..3000 {
+                if let Some(Ok((service, result))) = self.tasks.try_join_next() {
+                    panic!("{service} stopped while starting: {result:?}");
+                }
+                match serving(&url, &material, name).await {
+                    Ok(true) => break,
+                    Ok(false) => last_error = "not serving yet".to_owned(),
+                    Err(error) => last_error = error,
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            assert!(
+                serving(&url, &material, name).await == Ok(true),
+                "{name} did not start serving within the ceiling: {last_error}"
+            );
+        }
+    }
+
+    /// Shuts every service down and returns the first error any of them stopped with.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.trigger();
+        let mut first_error = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            let (name, result) = joined?;
+            if let Err(error) = result {
+                first_error.get_or_insert(anyhow::anyhow!("{name}: {error}"));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Whether `service` at `url` answers its health check with SERVING.
+async fn serving(url: &str, material: &TlsMaterial, service: &str) -> Result<bool, String> {
+    let channel = client::connect(url, Some((material, service)))
+        .await
+        .map_err(|e| format!("{e}: {:?}", std::error::Error::source(&e)))?;
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(response.into_inner().status() == ServingStatus::Serving)
+}

@@ -151,7 +151,10 @@ impl ServiceConfig {
         let env = Env::prefixed("RELIEF_")
             .split("__")
             // RELIEF_CONFIG names the file; RELIEF_TEST_* belongs to the test suite.
-            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                key != "config" && !key.starts_with("test_")
+            });
         let config: ServiceConfig = figment
             .merge(env)
             .extract()

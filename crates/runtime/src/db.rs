@@ -24,6 +24,9 @@ use crate::secret::Secret;
 /// The first migration version a service may use; lower ones are the runtime's.
 pub const SERVICE_MIGRATIONS_START: i64 = 1000;
 
+/// How long a query waits for a pooled connection before the caller is told to retry.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Which backend a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -131,13 +134,12 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            if !in_memory {
-                if let Some(parent) = options.get_filename().parent() {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent)
-                            .map_err(|error| DbError::Connect(sqlx::Error::Io(error)))?;
-                    }
-                }
+            if !in_memory
+                && let Some(parent) = options.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|error| DbError::Connect(sqlx::Error::Io(error)))?;
             }
             // An in-memory database lives in one connection: pin exactly one, forever.
             let pool_options = if in_memory {
@@ -149,6 +151,7 @@ impl Db {
             } else {
                 SqlitePoolOptions::new().max_connections(max_connections.max(1))
             };
+            let pool_options = pool_options.acquire_timeout(ACQUIRE_TIMEOUT);
             let pool = pool_options
                 .connect_with(options)
                 .await
@@ -157,8 +160,8 @@ impl Db {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
             let pool = PgPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?;
@@ -225,15 +228,18 @@ impl Tx {
 static RUNTIME_SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 static RUNTIME_POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 
+/// Merges the runtime's and a service's migrations into one history. Only forward migrations
+/// are kept: relief never runs `.down.sql` scripts automatically.
 fn combine(runtime: &Migrator, service: Option<&Migrator>) -> Result<Migrator, DbError> {
     let mut all: Vec<Migration> = Vec::new();
-    for migration in runtime.iter() {
+    let forward = |migration: &&Migration| !migration.migration_type.is_down_migration();
+    for migration in runtime.iter().filter(forward) {
         if migration.version >= SERVICE_MIGRATIONS_START {
             return Err(DbError::MigrationVersion(migration.version));
         }
         all.push(migration.clone());
     }
-    for migration in service.into_iter().flat_map(Migrator::iter) {
+    for migration in service.into_iter().flat_map(Migrator::iter).filter(forward) {
         if migration.version < SERVICE_MIGRATIONS_START {
             return Err(DbError::MigrationVersion(migration.version));
         }

@@ -1,6 +1,8 @@
 //! Callers through the real server stack: the certificate's identity reaches the handler, the
 //! allow-list refuses other kinds before the handler, and the per-caller rate limit holds.
 
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is a failed test")]
+
 mod common;
 
 use common::proto::test_service_client::TestServiceClient;

@@ -1,6 +1,8 @@
 //! mTLS on the four real services: health and reflection answer a trusted caller; a client
 //! without a certificate, or with one from a foreign CA, gets nothing.
 
+#![allow(clippy::unwrap_used, reason = "test helpers: a panic is a failed test")]
+
 use relief_runtime::tls::TlsMaterial;
 use relief_runtime::{CallerKind, client};
 use relief_testkit::{Cluster, TestBackend, TestPki};

@@ -40,6 +40,10 @@ enum Command {
         /// Log filter (tracing EnvFilter syntax; RUST_LOG overrides).
         #[arg(long, default_value = "info")]
         log: String,
+        /// Run on a dev clock, from now or from START (RFC 3339, e.g. 2026-01-15T09:00:00+08:00),
+        /// movable forward through relief.admin.v1.ClockService. Kept across restarts.
+        #[arg(long, value_name = "START", num_args = 0..=1, default_missing_value = "")]
+        dev_clock: Option<String>,
     },
     /// Create the dev CA and a certificate for every service and unit that has none.
     Certs {
@@ -117,6 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             holidays,
             insecure,
             log,
+            dev_clock,
         } => {
             dev::run(dev::DevOptions {
                 data_dir,
@@ -125,6 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 holidays_file: holidays,
                 insecure,
                 log_filter: log,
+                dev_clock,
             })
             .await?;
         }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use relief_runtime::{RunError, ServiceConfig, ServiceSpec};
+use relief_runtime::{Clock, RunError, ServiceConfig, ServiceSpec};
 use tokio::net::TcpListener;
 
 /// A boxed shutdown future.
@@ -12,6 +12,7 @@ pub type ShutdownFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// A service's `run`, boxed so all four fit one table.
 pub type RunFn = fn(
     ServiceConfig,
+    Clock,
     TcpListener,
     ShutdownFuture,
 ) -> Pin<Box<dyn Future<Output = Result<(), RunError>> + Send>>;
@@ -29,22 +30,26 @@ pub struct ServiceEntry {
 pub const ALL: [ServiceEntry; 4] = [
     ServiceEntry {
         spec: &relief_intake::SPEC,
-        run: |config, listener, shutdown| Box::pin(relief_intake::run(config, listener, shutdown)),
+        run: |config, clock, listener, shutdown| {
+            Box::pin(relief_intake::run(config, clock, listener, shutdown))
+        },
     },
     ServiceEntry {
         spec: &relief_identity::SPEC,
-        run: |config, listener, shutdown| {
-            Box::pin(relief_identity::run(config, listener, shutdown))
+        run: |config, clock, listener, shutdown| {
+            Box::pin(relief_identity::run(config, clock, listener, shutdown))
         },
     },
     ServiceEntry {
         spec: &relief_foster::SPEC,
-        run: |config, listener, shutdown| Box::pin(relief_foster::run(config, listener, shutdown)),
+        run: |config, clock, listener, shutdown| {
+            Box::pin(relief_foster::run(config, clock, listener, shutdown))
+        },
     },
     ServiceEntry {
         spec: &relief_reporting::SPEC,
-        run: |config, listener, shutdown| {
-            Box::pin(relief_reporting::run(config, listener, shutdown))
+        run: |config, clock, listener, shutdown| {
+            Box::pin(relief_reporting::run(config, clock, listener, shutdown))
         },
     },
 ];

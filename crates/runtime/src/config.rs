@@ -91,6 +91,90 @@ pub struct ServiceConfig {
     pub log_filter: String,
     /// Limits of the tower stack.
     pub limits: LimitsConfig,
+    /// Where the other services are, for event feeds and reads.
+    pub peers: PeersConfig,
+    /// Event feeds, deadlines and background work.
+    pub events: EventsConfig,
+    /// Keys protecting personal data.
+    pub personal_data: PersonalDataConfig,
+    /// `None`: the system clock. `Some("")`: a dev clock starting now. `Some(RFC 3339 instant)`:
+    /// a dev clock starting then. Never on by default; see [`crate::clock`].
+    pub dev_clock: Option<String>,
+}
+
+/// The `https://host:port` of each service (defaults: loopback at the default ports, as in
+/// `relief dev`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeersConfig {
+    /// The intake service.
+    pub intake: String,
+    /// The identity service.
+    pub identity: String,
+    /// The foster service.
+    pub foster: String,
+    /// The reporting service.
+    pub reporting: String,
+}
+
+impl Default for PeersConfig {
+    fn default() -> Self {
+        PeersConfig {
+            intake: "https://127.0.0.1:50051".to_owned(),
+            identity: "https://127.0.0.1:50052".to_owned(),
+            foster: "https://127.0.0.1:50053".to_owned(),
+            reporting: "https://127.0.0.1:50054".to_owned(),
+        }
+    }
+}
+
+impl PeersConfig {
+    /// The URL of the service called `name`.
+    pub fn url(&self, name: &str) -> Option<&str> {
+        match name {
+            "intake" => Some(&self.intake),
+            "identity" => Some(&self.identity),
+            "foster" => Some(&self.foster),
+            "reporting" => Some(&self.reporting),
+            _ => None,
+        }
+    }
+}
+
+/// Background work: feeds, consumers, the deadline sweeper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// The safety-net poll of an event feed and of the deadline sweeper; commits and clock
+    /// changes wake them at once, so this only bounds the delay if a wake-up is lost.
+    pub poll_interval_ms: u64,
+    /// How long a consumer's lease lasts without renewal before another replica may take over.
+    pub lease_ttl_ms: u64,
+    /// Whether this process runs the consumers and the sweeper (false for a read-only replica).
+    pub background: bool,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            poll_interval_ms: 5_000,
+            lease_ttl_ms: 15_000,
+            background: true,
+        }
+    }
+}
+
+/// Keys protecting personal data at rest (AES-256-GCM) and the blind index (HMAC-SHA256).
+/// Keys are base64 of 32 random bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PersonalDataConfig {
+    /// The key id new ciphertexts are written with.
+    pub active_key: String,
+    /// Every key id that may still be needed to decrypt, with its key.
+    pub keys: std::collections::BTreeMap<String, Secret<String>>,
+    /// The blind-index key, shared by the services that match on it.
+    pub blind_index_key: Option<Secret<String>>,
 }
 
 /// A configuration that cannot be used, with the key it concerns.
@@ -130,6 +214,10 @@ impl ServiceConfig {
             log_format: LogFormat::Pretty,
             log_filter: "info".to_owned(),
             limits: LimitsConfig::default(),
+            peers: PeersConfig::default(),
+            events: EventsConfig::default(),
+            personal_data: PersonalDataConfig::default(),
+            dev_clock: None,
         }
     }
 

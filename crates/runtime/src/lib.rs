@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod caller;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod units;
 
 pub use auth::{AccessPolicy, caller};
 pub use caller::{Caller, CallerKind};
+pub use clock::Clock;
 pub use config::ServiceConfig;
 pub use db::{Db, Tx};
 pub use error::{ApiError, FieldViolation};

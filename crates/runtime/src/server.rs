@@ -24,6 +24,7 @@ pub use rate_limit::CallerRateLimitLayer;
 pub use rpc_telemetry::RpcTelemetryLayer;
 
 use crate::auth::{AccessPolicy, AuthLayer};
+use crate::clock::Clock;
 use crate::config::{ConfigError, ServiceConfig};
 use crate::db::{Db, DbError, Migrations};
 use crate::tls::TlsMaterial;
@@ -87,12 +88,18 @@ pub struct ServiceContext {
     pub holidays: Arc<relief_legal::HolidayCalendar>,
     /// Certificates, unless the service runs in plaintext mode.
     pub tls: Option<TlsMaterial>,
+    /// The process clock: every "now" of the service comes from it.
+    pub clock: Clock,
 }
 
 impl ServiceContext {
     /// Loads reference data and TLS files (a missing or bad file is a configuration error naming
     /// its key), then connects to and migrates the database.
-    pub async fn open(spec: &ServiceSpec, config: ServiceConfig) -> Result<Self, RunError> {
+    pub async fn open(
+        spec: &ServiceSpec,
+        config: ServiceConfig,
+        clock: Clock,
+    ) -> Result<Self, RunError> {
         let config_error = |key: &str, message: String| ConfigError {
             key: key.to_owned(),
             message,
@@ -131,6 +138,7 @@ impl ServiceContext {
             units: Arc::new(units),
             holidays: Arc::new(holidays),
             tls,
+            clock,
         })
     }
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use relief_cli::services;
 use relief_runtime::shutdown::Shutdown;
 use relief_runtime::tls::TlsMaterial;
-use relief_runtime::{Caller, RunError, ServiceConfig, client};
+use relief_runtime::{Caller, Clock, RunError, ServiceConfig, client};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tonic::transport::Channel;
@@ -23,6 +23,7 @@ type Configure = Box<dyn Fn(&str, &mut ServiceConfig) + Send>;
 pub struct ClusterBuilder {
     backend: TestBackend,
     configure: Option<Configure>,
+    clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl std::fmt::Debug for ClusterBuilder {
@@ -37,6 +38,12 @@ impl ClusterBuilder {
     /// The database backend of every service (default SQLite).
     pub fn backend(mut self, backend: TestBackend) -> Self {
         self.backend = backend;
+        self
+    }
+
+    /// Starts the cluster's dev clock at `start` instead of now.
+    pub fn clock_start(mut self, start: chrono::DateTime<chrono::Utc>) -> Self {
+        self.clock_start = Some(start);
         self
     }
 
@@ -55,6 +62,7 @@ impl ClusterBuilder {
         let dir = tempfile::tempdir().unwrap();
         let pki = TestPki::new();
         let shutdown = Shutdown::new();
+        let clock = Clock::dev(self.clock_start, None).unwrap();
         let mut tasks = JoinSet::new();
         let mut addrs = Vec::new();
         let mut databases = Vec::new();
@@ -77,10 +85,15 @@ impl ClusterBuilder {
             addrs.push((name, listener.local_addr().unwrap()));
             databases.push(database);
             let stop = shutdown.wait();
-            tasks.spawn(async move { (name, (entry.run)(config, listener, Box::pin(stop)).await) });
+            let service_clock = clock.clone();
+            tasks.spawn(async move {
+                let run = (entry.run)(config, service_clock, listener, Box::pin(stop));
+                (name, run.await)
+            });
         }
         let cluster = Cluster {
             pki,
+            clock,
             addrs,
             shutdown,
             tasks,
@@ -98,6 +111,8 @@ impl ClusterBuilder {
 pub struct Cluster {
     /// The CA every service trusts; issue client certificates from it.
     pub pki: TestPki,
+    /// The dev clock all four services share; move it to test time-based rules.
+    pub clock: Clock,
     addrs: Vec<(&'static str, SocketAddr)>,
     shutdown: Shutdown,
     tasks: JoinSet<(&'static str, Result<(), RunError>)>,
@@ -111,6 +126,7 @@ impl Cluster {
         ClusterBuilder {
             backend: TestBackend::Sqlite,
             configure: None,
+            clock_start: None,
         }
     }
 

@@ -1,10 +1,14 @@
-//! Spans reach an OTLP receiver the test runs, and the server continues the caller's W3C trace.
+//! Spans and RPC metrics reach an OTLP receiver the test runs, and the server continues the
+//! caller's W3C trace.
 //!
 //! The test runs a real OTLP/gRPC collector (trace and metrics services) on a loopback port,
 //! initialises the runtime's telemetry against it, calls the test service with a made-up
 //! `traceparent`, and waits until the collector has received the served call's span: named
 //! after the gRPC method, in the caller's trace, child of the caller's span, from the
-//! `relief-test` resource, with `rpc.grpc.status_code` 0.
+//! `relief-test` resource, with `rpc.grpc.status_code` 0. A foster caller's WhoAmI is refused
+//! (PERMISSION_DENIED), and the test then waits until the collector has received the RPC
+//! metrics: `rpc.server.calls` counting the method with status 0 and with status 7, and
+//! `rpc.server.duration` with at least one recorded call for the method.
 //!
 //! Telemetry is process-global, so this binary holds a single test.
 
@@ -34,13 +38,15 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::number_data_point;
 use relief_runtime::config::LogFormat;
 use relief_runtime::{CallerKind, client};
 use relief_testkit::TestPki;
 use relief_testkit::wait::CEILING;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 /// The caller's trace: a made-up W3C trace id and parent span id.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -66,16 +72,19 @@ impl TraceService for TraceReceiver {
     }
 }
 
-/// Accepts metric exports so the exporter does not log failures; the test does not read them.
-#[derive(Debug, Clone, Copy, Default)]
-struct MetricsSink;
+/// Keeps every metrics export it receives.
+#[derive(Debug, Clone, Default)]
+struct MetricsReceiver {
+    received: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+}
 
 #[tonic::async_trait]
-impl MetricsService for MetricsSink {
+impl MetricsService for MetricsReceiver {
     async fn export(
         &self,
-        _request: Request<ExportMetricsServiceRequest>,
+        request: Request<ExportMetricsServiceRequest>,
     ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+        self.received.lock().unwrap().push(request.into_inner());
         Ok(Response::new(ExportMetricsServiceResponse {
             partial_success: None,
         }))
@@ -137,15 +146,88 @@ fn describe(received: &[ExportTraceServiceRequest]) -> String {
         .join("\n")
 }
 
+/// Every metric named `name` received so far, from the `relief-test` resource.
+fn metrics_named<'a>(
+    received: &'a [ExportMetricsServiceRequest],
+    name: &'a str,
+) -> impl Iterator<Item = &'a Data> + 'a {
+    received
+        .iter()
+        .flat_map(|export| &export.resource_metrics)
+        .filter(|resource_metrics| {
+            resource_metrics.resource.as_ref().is_some_and(|resource| {
+                attribute(&resource.attributes, "service.name")
+                    == Some(&Value::StringValue("relief-test".to_owned()))
+            })
+        })
+        .flat_map(|resource_metrics| &resource_metrics.scope_metrics)
+        .flat_map(|scope_metrics| &scope_metrics.metrics)
+        .filter(move |metric| metric.name == name)
+        .filter_map(|metric| metric.data.as_ref())
+}
+
+/// Whether `attributes` are those of a WhoAmI call answered with gRPC status `code`.
+fn is_whoami_with(attributes: &[KeyValue], code: Code) -> bool {
+    attribute(attributes, "rpc.method") == Some(&Value::StringValue(METHOD.to_owned()))
+        && attribute(attributes, "rpc.grpc.status_code") == Some(&Value::IntValue(code as i64))
+}
+
+/// Whether `rpc.server.calls`, a monotonic sum of ints, has counted at least one WhoAmI call
+/// answered with `code`.
+fn has_counted(received: &[ExportMetricsServiceRequest], code: Code) -> bool {
+    metrics_named(received, "rpc.server.calls").any(|data| match data {
+        Data::Sum(sum) => {
+            sum.is_monotonic
+                && sum.data_points.iter().any(|point| {
+                    is_whoami_with(&point.attributes, code)
+                        && matches!(point.value, Some(number_data_point::Value::AsInt(n)) if n >= 1)
+                })
+        }
+        _ => false,
+    })
+}
+
+/// Whether `rpc.server.duration`, a histogram, has recorded at least one WhoAmI call.
+fn has_timed(received: &[ExportMetricsServiceRequest]) -> bool {
+    metrics_named(received, "rpc.server.duration").any(|data| match data {
+        Data::Histogram(histogram) => histogram.data_points.iter().any(|point| {
+            attribute(&point.attributes, "rpc.method")
+                == Some(&Value::StringValue(METHOD.to_owned()))
+                && point.count >= 1
+        }),
+        _ => false,
+    })
+}
+
+/// Whether `received` holds the RPC metrics of the served and the refused WhoAmI calls.
+fn has_the_rpc_metrics(received: &[ExportMetricsServiceRequest]) -> bool {
+    has_counted(received, Code::Ok)
+        && has_counted(received, Code::PermissionDenied)
+        && has_timed(received)
+}
+
+/// Every metric received so far, for the failure message.
+fn describe_metrics(received: &[ExportMetricsServiceRequest]) -> String {
+    received
+        .iter()
+        .flat_map(|export| &export.resource_metrics)
+        .flat_map(|resource_metrics| &resource_metrics.scope_metrics)
+        .flat_map(|scope_metrics| &scope_metrics.metrics)
+        .map(|metric| format!("{} {:?}", metric.name, metric.data))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_served_call_reaches_the_otlp_receiver_in_the_callers_trace() {
     let receiver = TraceReceiver::default();
+    let metrics = MetricsReceiver::default();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let collector_addr = listener.local_addr().unwrap();
     let collector = tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(TraceServiceServer::new(receiver.clone()))
-            .add_service(MetricsServiceServer::new(MetricsSink))
+            .add_service(MetricsServiceServer::new(metrics.clone()))
             .serve_with_incoming(TcpListenerStream::new(listener)),
     );
 
@@ -175,6 +257,17 @@ async fn a_served_call_reaches_the_otlp_receiver_in_the_callers_trace() {
     let me = client.who_am_i(request).await.unwrap().into_inner();
     assert_eq!(me.kind, "station");
 
+    // A kind outside WhoAmI's allow-list is refused; the refusal is counted too.
+    let material = pki.client_for(CallerKind::Foster, "211103", "inst-7");
+    let channel = client::connect(&server.url(), Some((&material, "testsvc")))
+        .await
+        .unwrap();
+    let status = TestServiceClient::new(channel)
+        .who_am_i(WhoAmIRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+
     // The span ends once the response future completes on the server, which may be just after
     // the client has the response: flush on every poll until the span has arrived. (The test
     // body runs on the runtime's `block_on` thread, not a worker, so the blocking flush leaves
@@ -190,6 +283,24 @@ async fn a_served_call_reaches_the_otlp_receiver_in_the_callers_trace() {
             tokio::time::Instant::now() < deadline,
             "no WhoAmI span in the caller's trace after {CEILING:?}; received spans:\n{}",
             describe(&received)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The metrics are recorded when the response head is ready, which may likewise be just after
+    // the client has it: flush (the meter provider too) on every poll until both calls are in.
+    let deadline = tokio::time::Instant::now() + CEILING;
+    loop {
+        guard.flush();
+        let received = metrics.received.lock().unwrap().clone();
+        if has_the_rpc_metrics(&received) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no rpc.server.calls for WhoAmI with status 0 and 7, or no rpc.server.duration for it, \
+             after {CEILING:?}; received metrics:\n{}",
+            describe_metrics(&received)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

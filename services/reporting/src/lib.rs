@@ -11,7 +11,7 @@ use std::future::Future;
 use relief_proto::reporting::v1::reporting_service_server::ReportingServiceServer;
 use relief_runtime::db::Migrations;
 use relief_runtime::server::{ServiceContext, serve};
-use relief_runtime::{RunError, ServiceConfig, ServiceSpec};
+use relief_runtime::{Clock, RunError, ServiceConfig, ServiceSpec};
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -38,10 +38,11 @@ pub const SPEC: ServiceSpec = ServiceSpec {
 /// Opens the service's database and reference data, then serves until `shutdown` resolves.
 pub async fn run(
     config: ServiceConfig,
+    clock: Clock,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
-    let context = ServiceContext::open(&SPEC, config).await?;
+    let context = ServiceContext::open(&SPEC, config, clock).await?;
     let api = ReportingServiceServer::new(api::ReportingServiceApi::new(&context))
         .max_decoding_message_size(context.max_message_bytes());
     serve(

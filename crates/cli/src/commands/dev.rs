@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use relief_runtime::ServiceConfig;
+use relief_runtime::clock::{self, Clock};
 use relief_runtime::config::LogFormat;
 use relief_runtime::pki::DevPki;
 use relief_runtime::shutdown::Shutdown;
@@ -34,6 +35,8 @@ pub struct DevOptions {
     pub insecure: bool,
     /// Log filter.
     pub log_filter: String,
+    /// `None`: system clock. `Some("")`: a dev clock from now; `Some(START)`: from START.
+    pub dev_clock: Option<String>,
 }
 
 /// Runs the dev cluster until SIGTERM or Ctrl-C.
@@ -70,6 +73,14 @@ pub async fn run(options: DevOptions) -> anyhow::Result<()> {
         relief_runtime::telemetry::otlp_endpoint_from_env(),
     )?;
 
+    // One clock for all four services, so moving it moves the whole system.
+    let clock = match &options.dev_clock {
+        None => Clock::system(),
+        Some(start) => Clock::dev(
+            clock::parse_start(start)?,
+            Some(options.data_dir.join(clock::DEV_CLOCK_FILE)),
+        )?,
+    };
     let shutdown = Shutdown::new();
     let mut tasks = tokio::task::JoinSet::new();
     let mut endpoints = Vec::new();
@@ -85,17 +96,25 @@ pub async fn run(options: DevOptions) -> anyhow::Result<()> {
         config.tls_key_file = key;
         config.insecure = options.insecure;
         config.log_filter = options.log_filter.clone();
+        config.dev_clock = options.dev_clock.clone();
         config.validate()?;
         let listener = TcpListener::bind(config.listen).await.with_context(|| {
             format!("cannot listen on {} for {}", config.listen, entry.spec.name)
         })?;
         endpoints.push((entry.spec.name, listener.local_addr()?));
         let run = entry.run;
+        let clock = clock.clone();
         let stop = shutdown.wait();
         let name = entry.spec.name;
-        tasks.spawn(async move { (name, run(config, listener, Box::pin(stop)).await) });
+        tasks.spawn(async move { (name, run(config, clock, listener, Box::pin(stop)).await) });
     }
     print_banner(&options, &pki, &endpoints);
+    if clock.is_dev() {
+        println!(
+            "dev clock: it is {} (move it with relief.admin.v1.ClockService/SetTime or Advance)",
+            clock.now().with_timezone(&relief_legal::china())
+        );
+    }
 
     tokio::select! {
         () = relief_runtime::shutdown::signal() => {}

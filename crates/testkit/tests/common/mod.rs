@@ -132,7 +132,9 @@ pub async fn start(
     let api = TestApi {
         gate: Arc::clone(&gate),
     };
-    let context = ServiceContext::open(&SPEC, config).await.unwrap();
+    let context = ServiceContext::open(&SPEC, config, relief_runtime::Clock::system())
+        .await
+        .unwrap();
     let server = TestServiceServer::new(api).max_decoding_message_size(context.max_message_bytes());
     let task = tokio::spawn(async move {
         serve(

@@ -4,3 +4,4 @@ pub mod certs;
 pub mod dev;
 pub mod health;
 pub mod migrate;
+pub mod reencrypt;

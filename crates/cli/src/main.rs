@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use relief_cli::commands::{certs, dev, health, migrate};
+use relief_cli::commands::{certs, dev, health, migrate, reencrypt};
 
 #[derive(Parser)]
 #[command(
@@ -48,10 +48,10 @@ enum Command {
     /// Create the dev CA and a certificate for every service and unit that has none.
     Certs {
         /// PKI directory.
-        #[arg(long, default_value = "data/pki")]
+        #[arg(long, global = true, default_value = "data/pki")]
         dir: PathBuf,
         /// Units reference file.
-        #[arg(long, default_value = "deploy/units.toml")]
+        #[arg(long, global = true, default_value = "deploy/units.toml")]
         units: PathBuf,
         #[command(subcommand)]
         action: Option<CertsAction>,
@@ -63,6 +63,18 @@ enum Command {
         /// Optional TOML configuration file.
         #[arg(long, short)]
         config: Option<PathBuf>,
+    },
+    /// Rewrite a service's personal data under the active key after a key rotation (configured
+    /// like the service: RELIEF_* and --config); afterwards the old key may be removed.
+    Reencrypt {
+        /// intake, identity, foster or reporting.
+        service: String,
+        /// Optional TOML configuration file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Rows rewritten per transaction.
+        #[arg(long, default_value_t = relief_runtime::personal_data::DEFAULT_BATCH_SIZE)]
+        batch_size: u32,
     },
     /// Check every service's gRPC health and print a table; exit 1 unless all are SERVING.
     Health {
@@ -143,6 +155,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }) => certs::issue(&dir, &kind, &division, &unit)?,
         },
         Command::Migrate { service, config } => migrate::run(&service, config.as_deref()).await?,
+        Command::Reencrypt {
+            service,
+            config,
+            batch_size,
+        } => reencrypt::run(&service, config.as_deref(), batch_size).await?,
         Command::Health {
             endpoints,
             pki_dir,

@@ -25,6 +25,22 @@ pub mod events {
     }
 }
 
+/// `relief.admin.v1`: the dev clock (served only with `--dev-clock`).
+pub mod admin {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("relief.admin.v1");
+    }
+}
+
+/// `relief.notifications.v1`: notifications to units and their events.
+pub mod notifications {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("relief.notifications.v1");
+    }
+}
+
 /// `relief.intake.v1`: the intake service.
 pub mod intake {
     /// Version 1.

@@ -193,10 +193,12 @@ impl Db {
         }
     }
 
-    /// Begins a transaction.
+    /// Begins a transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock at once
+    /// (waiting up to the busy timeout), so a transaction that reads before it writes can never
+    /// fail to upgrade its lock while another writer holds it.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

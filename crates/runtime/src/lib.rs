@@ -8,19 +8,27 @@
 //! - [`db`]: typed SQLite and PostgreSQL pools with one SQL text per query.
 //! - [`units`]: reference data on the fixed units.
 
+pub mod admin;
 pub mod auth;
 pub mod caller;
 pub mod client;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod deadlines;
 pub mod error;
+pub mod events;
+pub mod idempotency;
 pub mod launch;
+pub mod notifications;
+pub mod paging;
+pub mod personal_data;
 pub mod pki;
 pub mod secret;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;
+pub mod time;
 pub mod tls;
 pub mod units;
 
@@ -30,4 +38,4 @@ pub use clock::Clock;
 pub use config::ServiceConfig;
 pub use db::{Db, Tx};
 pub use error::{ApiError, FieldViolation};
-pub use server::{RunError, ServiceContext, ServiceSpec};
+pub use server::{RunError, ServiceContext, ServiceParts, ServiceSpec};

@@ -5,6 +5,7 @@
 //! adds health and reflection, wraps everything in the tower stack below, and serves on an
 //! already-bound listener until the shutdown future resolves.
 
+mod background;
 mod overload;
 mod rate_limit;
 mod rpc_telemetry;
@@ -23,12 +24,26 @@ pub use overload::ShedOverloadLayer;
 pub use rate_limit::CallerRateLimitLayer;
 pub use rpc_telemetry::RpcTelemetryLayer;
 
+use relief_proto::admin::v1::clock_service_server::ClockServiceServer;
+use relief_proto::events::v1::event_feed_service_server::EventFeedServiceServer;
+use relief_proto::notifications::v1::notification_service_server::NotificationServiceServer;
+
+use crate::admin::ClockApi;
 use crate::auth::{AccessPolicy, AuthLayer};
 use crate::clock::Clock;
 use crate::config::{ConfigError, ServiceConfig};
-use crate::db::{Db, DbError, Migrations};
+use crate::db::{Db, DbError, Migrations, Tx};
+use crate::deadlines::DeadlineHandlers;
+use crate::events::Outbox;
+use crate::events::consumer::EventHandlers;
+use crate::events::feed::EventFeed;
+use crate::notifications;
+use crate::notifications::service::NotificationApi;
+use crate::personal_data::PersonalData;
+use crate::shutdown::Shutdown;
 use crate::tls::TlsMaterial;
 use crate::units::Units;
+use tokio::sync::Notify;
 
 /// What distinguishes one relief service from another at start-up.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +105,17 @@ pub struct ServiceContext {
     pub tls: Option<TlsMaterial>,
     /// The process clock: every "now" of the service comes from it.
     pub clock: Clock,
+    /// Keys for personal data (field cipher, blind index); `None` when none are configured, and
+    /// then any call that needs them is FAILED_PRECONDITION (`personal_data::require`).
+    pub personal_data: Option<Arc<PersonalData>>,
+    /// The service's short name.
+    pub service: &'static str,
+    /// Wakes this service's feed readers when events commit.
+    pub outbox: Outbox,
+    /// Wakes the deadline sweeper when a transaction scheduled something.
+    pub deadline_wake: Arc<Notify>,
+    /// Triggered when the service starts shutting down: streams and background work end.
+    pub stopping: Shutdown,
 }
 
 impl ServiceContext {
@@ -126,6 +152,7 @@ impl ServiceContext {
                 .map_err(|e| config_error(e.key, e.to_string()))?,
             )
         };
+        let personal_data = PersonalData::from_config(&config.personal_data)?.map(Arc::new);
         let db = Db::connect(
             &config.database_url(spec.name),
             config.database_max_connections,
@@ -139,7 +166,21 @@ impl ServiceContext {
             holidays: Arc::new(holidays),
             tls,
             clock,
+            personal_data,
+            service: spec.name,
+            outbox: Outbox::default(),
+            deadline_wake: Arc::new(Notify::new()),
+            stopping: Shutdown::new(),
         })
+    }
+
+    /// Commits `tx` and wakes whoever waits on what it may have written: feed readers (events)
+    /// and the deadline sweeper (new deadlines). Every service transaction commits through here.
+    pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
+        self.outbox.committed();
+        self.deadline_wake.notify_one();
+        Ok(())
     }
 
     /// The largest request message a generated server should accept.
@@ -148,20 +189,90 @@ impl ServiceContext {
     }
 }
 
-/// Serves `routes` plus health and reflection on `listener` until `shutdown` resolves, then
-/// reports NOT_SERVING, stops accepting, and lets in-flight calls finish within the configured
-/// grace period.
+/// What a service brings to [`serve`]: its routes and access rules, and its handlers for
+/// deadlines and for the feeds it consumes (see [`crate::events::FEEDS`]).
+pub struct ServiceParts {
+    /// The service's own gRPC services.
+    pub routes: Routes,
+    /// Who may call the service's own RPCs.
+    pub policy: AccessPolicy,
+    /// Handlers by deadline kind.
+    pub deadline_handlers: DeadlineHandlers,
+    /// Handlers by source service; a consumed feed without one applies nothing but advances.
+    pub event_handlers: EventHandlers,
+}
+
+impl std::fmt::Debug for ServiceParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceParts").finish_non_exhaustive()
+    }
+}
+
+impl ServiceParts {
+    /// Parts with routes and policy, no deadline kinds and no event handlers yet.
+    pub fn new(routes: Routes, policy: AccessPolicy) -> Self {
+        ServiceParts {
+            routes,
+            policy,
+            deadline_handlers: DeadlineHandlers::new(),
+            event_handlers: EventHandlers::new(),
+        }
+    }
+}
+
+/// Who may call the services the runtime adds to every server.
+fn runtime_policy(dev_clock: bool) -> AccessPolicy {
+    use crate::caller::CallerKind;
+    let everyone = CallerKind::ALL;
+    let mut policy = AccessPolicy::new()
+        .allow(
+            "relief.events.v1.EventFeedService",
+            "Subscribe",
+            &[CallerKind::Service],
+        )
+        .allow(
+            notifications::service::GRPC_SERVICE,
+            "ListNotifications",
+            &everyone,
+        )
+        .allow(
+            notifications::service::GRPC_SERVICE,
+            "AcknowledgeNotification",
+            &everyone,
+        );
+    if dev_clock {
+        // A dev clock exists only on development and test installations; every caller may move
+        // it there (the integration kit's police client does).
+        for method in ["GetTime", "SetTime", "Advance"] {
+            policy = policy.allow(crate::admin::GRPC_SERVICE, method, &everyone);
+        }
+    }
+    policy
+}
+
+/// Serves the service's routes plus the runtime's shared services (event feed, notifications,
+/// the dev clock when there is one), health and reflection, on `listener`; runs the deadline
+/// sweeper and the feed consumers; until `shutdown` resolves. Then it ends streams and
+/// background work, reports NOT_SERVING, stops accepting, and lets in-flight calls finish within
+/// the configured grace period.
 pub async fn serve(
     spec: &ServiceSpec,
     context: &ServiceContext,
     listener: TcpListener,
-    policy: AccessPolicy,
-    routes: Routes,
+    parts: ServiceParts,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
     let limits = &context.config.limits;
+    let dev_clock = context.clock.is_dev();
+    let mut grpc_names: Vec<&str> = spec.grpc_services.to_vec();
+    grpc_names.push("relief.events.v1.EventFeedService");
+    grpc_names.push(notifications::service::GRPC_SERVICE);
+    if dev_clock {
+        grpc_names.push(crate::admin::GRPC_SERVICE);
+    }
+
     let (health, health_service) = tonic_health::server::health_reporter();
-    for name in spec.grpc_services {
+    for name in &grpc_names {
         health
             .set_service_status(*name, ServingStatus::Serving)
             .await;
@@ -173,7 +284,7 @@ pub async fn serve(
             .register_encoded_file_descriptor_set(relief_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .with_service_name("grpc.health.v1.Health");
-        for name in spec.grpc_services {
+        for name in &grpc_names {
             builder = builder.with_service_name(*name);
         }
         builder
@@ -184,6 +295,32 @@ pub async fn serve(
     };
     let reflection_v1 = reflection().build_v1().map_err(reflection_error)?;
     let reflection_v1alpha = reflection().build_v1alpha().map_err(reflection_error)?;
+
+    let max_message = context.max_message_bytes();
+    let poll = Duration::from_millis(context.config.events.poll_interval_ms);
+    let mut routes = parts
+        .routes
+        .add_service(
+            EventFeedServiceServer::new(EventFeed::new(
+                context.db.clone(),
+                context.outbox.clone(),
+                spec.name,
+                poll,
+                context.stopping.clone(),
+            ))
+            .max_decoding_message_size(max_message),
+        )
+        .add_service(
+            NotificationServiceServer::new(NotificationApi::new(context.clone()))
+                .max_decoding_message_size(max_message),
+        );
+    if dev_clock {
+        routes = routes.add_service(
+            ClockServiceServer::new(ClockApi::new(context.clock.clone()))
+                .max_decoding_message_size(max_message),
+        );
+    }
+    let policy = parts.policy.merge(runtime_policy(dev_clock));
 
     // Outermost first. Each layer sees what the ones above let through.
     let stack = tower::ServiceBuilder::new()
@@ -222,16 +359,25 @@ pub async fn serve(
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             let _ = stop_signal.await;
         });
+    let background = background::start(context, parts.deadline_handlers, parts.event_handlers);
     tracing::info!(
         service = spec.name,
-        addr = ?local_addr,
+        addr = %local_addr.map(|a| a.to_string()).unwrap_or_default(),
         tls = context.tls.is_some(),
+        dev_clock,
         "serving"
     );
     tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return result.map_err(RunError::from),
-        () = shutdown => {}
+    let served = tokio::select! {
+        result = &mut server => Some(result),
+        () = shutdown => None,
+    };
+    // Streams and background work end first, so subscribers do not hold up the drain.
+    context.stopping.trigger();
+    background::stop(background).await;
+    if let Some(result) = served {
+        context.db.close().await;
+        return result.map_err(RunError::from);
     }
 
     tracing::info!(
@@ -241,7 +387,7 @@ pub async fn serve(
     health
         .set_service_status("", ServingStatus::NotServing)
         .await;
-    for name in spec.grpc_services {
+    for name in &grpc_names {
         health
             .set_service_status(*name, ServingStatus::NotServing)
             .await;

@@ -63,6 +63,8 @@ impl ClusterBuilder {
         let pki = TestPki::new();
         let shutdown = Shutdown::new();
         let clock = Clock::dev(self.clock_start, None).unwrap();
+        // One set of personal-data keys for the four services, as in `relief dev`.
+        let personal_data = crate::keys::personal_data_config();
         let mut tasks = JoinSet::new();
         let mut addrs = Vec::new();
         let mut databases = Vec::new();
@@ -78,6 +80,7 @@ impl ClusterBuilder {
             config.tls_key_file = key;
             config.units_file = crate::deploy_dir().join("units.toml");
             config.holidays_file = crate::deploy_dir().join("holidays.toml");
+            config.personal_data = personal_data.clone();
             if let Some(configure) = &self.configure {
                 configure(name, &mut config);
             }

@@ -8,6 +8,7 @@
 
 pub mod cluster;
 pub mod database;
+pub mod keys;
 pub mod pki;
 pub mod wait;
 

@@ -10,8 +10,9 @@ use std::future::Future;
 
 use relief_proto::intake::v1::intake_service_server::IntakeServiceServer;
 use relief_runtime::db::Migrations;
+use relief_runtime::personal_data::SensitiveColumn;
 use relief_runtime::server::{ServiceContext, serve};
-use relief_runtime::{Clock, RunError, ServiceConfig, ServiceSpec};
+use relief_runtime::{Clock, RunError, ServiceConfig, ServiceParts, ServiceSpec};
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -23,6 +24,9 @@ pub const GRPC_SERVICE: &str = "relief.intake.v1.IntakeService";
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The columns of personal data this service encrypts; `relief reencrypt` rewrites them.
+pub const SENSITIVE_COLUMNS: &[SensitiveColumn] = &[];
 
 /// How the intake service starts.
 pub const SPEC: ServiceSpec = ServiceSpec {
@@ -45,13 +49,6 @@ pub async fn run(
     let context = ServiceContext::open(&SPEC, config, clock).await?;
     let api = IntakeServiceServer::new(api::IntakeServiceApi::new(&context))
         .max_decoding_message_size(context.max_message_bytes());
-    serve(
-        &SPEC,
-        &context,
-        listener,
-        policy(),
-        Routes::new(api),
-        shutdown,
-    )
-    .await
+    let parts = ServiceParts::new(Routes::new(api), policy());
+    serve(&SPEC, &context, listener, parts, shutdown).await
 }

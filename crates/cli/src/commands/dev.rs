@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use relief_runtime::ServiceConfig;
 use relief_runtime::clock::{self, Clock};
 use relief_runtime::config::LogFormat;
+use relief_runtime::personal_data;
 use relief_runtime::pki::DevPki;
 use relief_runtime::shutdown::Shutdown;
 use relief_runtime::units::Units;
@@ -66,6 +67,14 @@ pub async fn run(options: DevOptions) -> anyhow::Result<()> {
             );
         }
     }
+    // One set of personal-data keys for all four services (the blind index is shared), made on
+    // first start and kept beside the databases it protects.
+    let keys_file = options.data_dir.join(personal_data::KEYS_FILE_NAME);
+    let (personal_data_keys, created) = personal_data::load_or_create_keys_file(&keys_file)
+        .with_context(|| format!("cannot read or create {}", keys_file.display()))?;
+    if created {
+        println!("created personal-data keys in {}", keys_file.display());
+    }
     let _telemetry = relief_runtime::telemetry::init(
         "relief-dev",
         LogFormat::Pretty,
@@ -97,6 +106,7 @@ pub async fn run(options: DevOptions) -> anyhow::Result<()> {
         config.insecure = options.insecure;
         config.log_filter = options.log_filter.clone();
         config.dev_clock = options.dev_clock.clone();
+        config.personal_data = personal_data_keys.clone();
         config.validate()?;
         let listener = TcpListener::bind(config.listen).await.with_context(|| {
             format!("cannot listen on {} for {}", config.listen, entry.spec.name)

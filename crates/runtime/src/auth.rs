@@ -3,7 +3,8 @@
 //! [`AuthLayer`] turns the client certificate into a [`Caller`], refuses a kind the RPC's rule
 //! does not list with PERMISSION_DENIED, and hands the `Caller` to the handler through the
 //! request extensions ([`caller`]), where object scope is checked (NOT_FOUND outside it).
-//! A method without a rule is refused: the policy fails closed.
+//! A method without a rule never reaches a handler: it is answered UNIMPLEMENTED, as a method
+//! the server does not serve (every served method has a rule; a test per service checks it).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -74,8 +75,10 @@ impl AccessPolicy {
             Some(_) => Err(ApiError::PermissionDenied {
                 message: format!("caller kind {} may not call {path}", caller.kind),
             }),
-            None => Err(ApiError::PermissionDenied {
-                message: format!("{path} has no access rule"),
+            // Every served method has a rule (a test per service checks it), so a path without
+            // one is not served here: answer as the router would, without reaching any handler.
+            None => Err(ApiError::Unimplemented {
+                message: format!("{path} is not served here"),
             }),
         }
     }
@@ -246,7 +249,7 @@ mod tests {
                 "/relief.intake.v1.IntakeService/AdmitPerson",
                 &caller(CallerKind::Station)
             ),
-            Err(ApiError::PermissionDenied { .. })
+            Err(ApiError::Unimplemented { .. })
         ));
         assert!(
             policy

@@ -123,7 +123,8 @@ impl Db {
         Ok(db)
     }
 
-    async fn open(url: &Secret<String>, max_connections: u32) -> Result<Db, DbError> {
+    /// Connects without applying migrations (for tools and tests that inspect a database).
+    pub async fn open(url: &Secret<String>, max_connections: u32) -> Result<Db, DbError> {
         let url = url.expose();
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)

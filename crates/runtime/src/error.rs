@@ -80,6 +80,12 @@ pub enum ApiError {
         /// Why the identity was refused.
         message: String,
     },
+    /// No such method on this server (UNIMPLEMENTED).
+    #[error("{message}")]
+    Unimplemented {
+        /// Which method.
+        message: String,
+    },
     /// The caller exceeded its rate (RESOURCE_EXHAUSTED).
     #[error("{message}")]
     ResourceExhausted {
@@ -145,6 +151,7 @@ impl ApiError {
                 (Code::PermissionDenied, "CALLER_KIND_NOT_ALLOWED")
             }
             ApiError::Unauthenticated { .. } => (Code::Unauthenticated, "NO_CALLER_IDENTITY"),
+            ApiError::Unimplemented { .. } => (Code::Unimplemented, "METHOD_NOT_SERVED"),
             ApiError::ResourceExhausted { .. } => (Code::ResourceExhausted, "CALLER_RATE_EXCEEDED"),
             ApiError::Unavailable { .. } => (Code::Unavailable, "OVERLOADED"),
             ApiError::Internal(_) => (Code::Internal, "INTERNAL"),

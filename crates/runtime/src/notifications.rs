@@ -5,7 +5,8 @@
 //! lists and acknowledges through `relief.notifications.v1.NotificationService` ([`service`]).
 //! If the deadline passes unacknowledged, the [`EscalateUnacknowledged`] deadline handler marks
 //! the row escalated, issues notifications to the escalation units (which do not escalate
-//! again), and writes a `NotificationEscalated` event. Every step is an event, so reporting can
+//! again: only a notification with escalation units has its due time watched), and writes a
+//! `NotificationEscalated` event. Every step is an event, so reporting can
 //! show each unit its alerts and the on-time figures.
 
 pub mod service;
@@ -61,16 +62,20 @@ pub async fn issue(
     for recipient in &notification.recipients {
         let id = uuid::Uuid::now_v7().to_string();
         store::insert(tx, &id, recipient, notification, now).await?;
-        deadlines::schedule(
-            tx,
-            now,
-            &format!("{ACK_DEADLINE_KIND}:{id}"),
-            ACK_DEADLINE_KIND,
-            &format!("notification/{id}"),
-            notification.acknowledge_by,
-            id.clone().into_bytes(),
-        )
-        .await?;
+        // Only a notification that has somewhere to escalate needs its due time watched;
+        // reporting derives "overdue" for the others from `acknowledge_by`.
+        if !notification.escalate_to.is_empty() {
+            deadlines::schedule(
+                tx,
+                now,
+                &format!("{ACK_DEADLINE_KIND}:{id}"),
+                ACK_DEADLINE_KIND,
+                &format!("notification/{id}"),
+                notification.acknowledge_by,
+                id.clone().into_bytes(),
+            )
+            .await?;
+        }
         outbox::append(
             tx,
             now,

@@ -120,7 +120,7 @@ mod tests {
     fn the_padded_key_is_the_same_mac_as_the_key() {
         let key = [0x5a; 32];
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
-        mac.update(b"relief.blind_index.v1\0id_number\0211102199001011239");
+        mac.update(b"relief.blind_index.v1\x00id_number\x00211102199001011239");
         let expected: String = mac
             .finalize()
             .into_bytes()

@@ -282,9 +282,8 @@ pub async fn raw_db(database: &TestDatabase) -> Db {
 /// A request with the `x-relief-purpose` header set to `purpose`.
 pub fn with_purpose<T>(message: T, purpose: &str) -> Request<T> {
     let mut request = Request::new(message);
-    request.metadata_mut().insert(
-        personal_data::PURPOSE_HEADER,
-        purpose.parse().unwrap(),
-    );
+    request
+        .metadata_mut()
+        .insert(personal_data::PURPOSE_HEADER, purpose.parse().unwrap());
     request
 }

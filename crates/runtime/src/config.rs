@@ -129,6 +129,19 @@ impl Default for PeersConfig {
 }
 
 impl PeersConfig {
+    /// Sets the URL of the service called `name`; false if there is no such service.
+    pub fn set(&mut self, name: &str, url: String) -> bool {
+        let slot = match name {
+            "intake" => &mut self.intake,
+            "identity" => &mut self.identity,
+            "foster" => &mut self.foster,
+            "reporting" => &mut self.reporting,
+            _ => return false,
+        };
+        *slot = url;
+        true
+    }
+
     /// The URL of the service called `name`.
     pub fn url(&self, name: &str) -> Option<&str> {
         match name {

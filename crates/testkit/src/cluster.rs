@@ -68,7 +68,16 @@ impl ClusterBuilder {
         let mut tasks = JoinSet::new();
         let mut addrs = Vec::new();
         let mut databases = Vec::new();
+        // Bind every port first, so each service knows where its peers are.
+        let mut listeners = Vec::new();
+        let mut peers = relief_runtime::config::PeersConfig::default();
         for entry in services::ALL {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("https://{}", listener.local_addr().unwrap());
+            peers.set(entry.spec.name, url);
+            listeners.push((entry, listener));
+        }
+        for (entry, listener) in listeners {
             let name = entry.spec.name;
             let database = TestDatabase::create(self.backend).await?;
             let (ca, cert, key) = pki.write_server_files(&dir.path().join("pki").join(name), name);
@@ -81,10 +90,10 @@ impl ClusterBuilder {
             config.units_file = crate::deploy_dir().join("units.toml");
             config.holidays_file = crate::deploy_dir().join("holidays.toml");
             config.personal_data = personal_data.clone();
+            config.peers = peers.clone();
             if let Some(configure) = &self.configure {
                 configure(name, &mut config);
             }
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             addrs.push((name, listener.local_addr().unwrap()));
             databases.push(database);
             let stop = shutdown.wait();

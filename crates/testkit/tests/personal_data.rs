@@ -471,6 +471,28 @@ backend_tests!(
         }
         assert_eq!(personal_data::reads_of(&db, &id).await.unwrap().len(), 4);
 
+        // Without a transaction of the caller's, the rows are written (together) at once.
+        let station =
+            relief_runtime::Caller::new(CallerKind::Station, "211100", "city-station").unwrap();
+        personal_data::record_read(
+            &db,
+            &Clock::system(),
+            &station,
+            "subject-2",
+            &["person.photo_ref", "person.dna_ref"],
+            "export check",
+        )
+        .await
+        .unwrap();
+        let other = personal_data::reads_of(&db, "subject-2").await.unwrap();
+        let fields: Vec<&str> = other.iter().map(|r| r.field.as_str()).collect();
+        assert_eq!(fields, ["person.photo_ref", "person.dna_ref"]);
+        assert!(
+            other
+                .iter()
+                .all(|r| r.caller_kind == "station" && r.purpose == "export check")
+        );
+
         // The log is append-only in the database too.
         let update = with_db!(&db, |pool| {
             sqlx::query("UPDATE audit_log SET purpose = 'edited'")

@@ -92,10 +92,22 @@ pub async fn run(options: DevOptions) -> anyhow::Result<()> {
     };
     let shutdown = Shutdown::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let mut endpoints = Vec::new();
+    // Bind every port first, so each service knows where its peers are.
+    let scheme = if options.insecure { "http" } else { "https" };
+    let mut listeners = Vec::new();
+    let mut peers = relief_runtime::config::PeersConfig::default();
     for (index, entry) in services::ALL.iter().enumerate() {
-        let port = options.base_port + index as u16;
-        let mut config = ServiceConfig::defaults(port);
+        let listen = SocketAddr::from(([127, 0, 0, 1], options.base_port + index as u16));
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen} for {}", entry.spec.name))?;
+        let url = format!("{scheme}://{}", listener.local_addr()?);
+        peers.set(entry.spec.name, url);
+        listeners.push((entry, listener));
+    }
+    let mut endpoints = Vec::new();
+    for (entry, listener) in listeners {
+        let mut config = ServiceConfig::defaults(listener.local_addr()?.port());
         let (cert, key) = pki.service_files(entry.spec.name);
         config.data_dir = options.data_dir.clone();
         config.units_file = units_file.clone();
@@ -107,10 +119,8 @@ pub async fn run(options: DevOptions) -> anyhow::Result<()> {
         config.log_filter = options.log_filter.clone();
         config.dev_clock = options.dev_clock.clone();
         config.personal_data = personal_data_keys.clone();
+        config.peers = peers.clone();
         config.validate()?;
-        let listener = TcpListener::bind(config.listen).await.with_context(|| {
-            format!("cannot listen on {} for {}", config.listen, entry.spec.name)
-        })?;
         endpoints.push((entry.spec.name, listener.local_addr()?));
         let run = entry.run;
         let clock = clock.clone();

@@ -330,6 +330,16 @@ impl Consumer {
             .map(|done| done.rows_affected())
         })?;
         self.context.commit(tx).await?;
+        let lag = (self.context.clock.now() - event.occurred_at)
+            .to_std()
+            .unwrap_or_default();
+        consumer_lag().record(
+            lag.as_secs_f64(),
+            &[opentelemetry::KeyValue::new(
+                "relief.feed",
+                self.name.clone(),
+            )],
+        );
         Ok(outcome)
     }
 
@@ -378,6 +388,19 @@ enum Applied {
     Done,
     Duplicate,
     LeaseLost,
+}
+
+/// Time from an event's commit at its source to its application here, per feed.
+fn consumer_lag() -> &'static opentelemetry::metrics::Histogram<f64> {
+    static LAG: std::sync::OnceLock<opentelemetry::metrics::Histogram<f64>> =
+        std::sync::OnceLock::new();
+    LAG.get_or_init(|| {
+        opentelemetry::global::meter("relief")
+            .f64_histogram("relief.consumer.lag")
+            .with_unit("s")
+            .with_description("time from an event's occurrence at its source to its application")
+            .build()
+    })
 }
 
 /// The stored cursor of the consumer `name` (0 before its first event).

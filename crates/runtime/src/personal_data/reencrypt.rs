@@ -79,7 +79,8 @@ pub async fn reencrypt_column(
     );
     // Both are ASCII, so characters (SQLite, PostgreSQL substr) and bytes agree.
     let prefix_chars = i32::try_from(active_prefix.len()).unwrap_or(i32::MAX);
-    let limit = i64::from(batch_size.max(1));
+    let batch_size = batch_size.max(1);
+    let limit = i64::from(batch_size);
     let mut count = ReencryptCount {
         column: *column,
         rewritten: 0,
@@ -132,15 +133,11 @@ pub async fn reencrypt_column(
             skipped = count.skipped,
             "re-encryption batch committed"
         );
-        if rows.len() < rows_per_batch(limit) {
+        if rows.len() < batch_size as usize {
             break;
         }
     }
     Ok(count)
-}
-
-fn rows_per_batch(limit: i64) -> usize {
-    usize::try_from(limit).unwrap_or(usize::MAX)
 }
 
 /// `[a-z_][a-z0-9_]*`, at most 63 bytes (PostgreSQL's limit).

@@ -31,6 +31,7 @@ fn refused(error: ClockError) -> ApiError {
             ApiError::failed_precondition("CLOCK_CANNOT_GO_BACK", error.to_string())
         }
         ClockError::NotDev => ApiError::failed_precondition("NOT_A_DEV_CLOCK", error.to_string()),
+        ClockError::TooLate => ApiError::failed_precondition("CLOCK_TOO_LATE", error.to_string()),
         other => ApiError::internal(other),
     }
 }

@@ -31,6 +31,9 @@ pub enum ClockError {
         /// The requested time.
         requested: DateTime<Utc>,
     },
+    /// The requested time is past [`latest`].
+    #[error("the clock cannot go past 9999-01-01")]
+    TooLate,
     /// The START instant is not RFC 3339.
     #[error("dev clock start {0:?} is not an RFC 3339 instant (e.g. 2026-01-15T09:00:00+08:00)")]
     BadStart(String),
@@ -128,14 +131,39 @@ impl Clock {
         self.inner.dev.is_some()
     }
 
-    /// Moves a dev clock to `to`; refused if `to` is earlier than now.
+    /// Moves a dev clock to `to`; refused if `to` is earlier than now or later than
+    /// [`latest`] (stored instants must keep sorting as text on SQLite).
     pub fn set(&self, to: DateTime<Utc>) -> Result<DateTime<Utc>, ClockError> {
+        self.move_to(|_| Some(to))
+    }
+
+    /// Moves a dev clock forward by `by` (which must not be negative).
+    pub fn advance(&self, by: Duration) -> Result<DateTime<Utc>, ClockError> {
+        if by < Duration::zero() {
+            let now = self.now();
+            return Err(ClockError::Backwards {
+                now,
+                requested: now.checked_add_signed(by).unwrap_or(now),
+            });
+        }
+        self.move_to(|now| now.checked_add_signed(by))
+    }
+
+    /// Moves the clock to `target(now)`, reading `now` under the same lock as the move, so two
+    /// concurrent moves never see each other as going back.
+    fn move_to(
+        &self,
+        target: impl FnOnce(DateTime<Utc>) -> Option<DateTime<Utc>>,
+    ) -> Result<DateTime<Utc>, ClockError> {
         let dev = self.inner.dev.as_ref().ok_or(ClockError::NotDev)?;
         let _moving = dev
             .moving
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = self.now();
+        let to = target(now)
+            .filter(|to| *to <= latest())
+            .ok_or(ClockError::TooLate)?;
         if to < now {
             return Err(ClockError::Backwards { now, requested: to });
         }
@@ -147,18 +175,6 @@ impl Clock {
             .send_modify(|generation| *generation += 1);
         tracing::info!(now = %to, "dev clock moved");
         Ok(to)
-    }
-
-    /// Moves a dev clock forward by `by` (which must not be negative).
-    pub fn advance(&self, by: Duration) -> Result<DateTime<Utc>, ClockError> {
-        let now = self.now();
-        if by < Duration::zero() {
-            return Err(ClockError::Backwards {
-                now,
-                requested: now + by,
-            });
-        }
-        self.set(now + by)
     }
 
     /// A receiver that changes whenever the clock is moved: sweepers wait on it beside their
@@ -183,6 +199,13 @@ impl Clock {
         std::fs::write(&temporary, offset.to_string()).map_err(error)?;
         std::fs::rename(&temporary, path).map_err(error)
     }
+}
+
+/// The latest time a dev clock may show: stored instants must keep four-digit years.
+pub fn latest() -> DateTime<Utc> {
+    chrono::TimeZone::with_ymd_and_hms(&Utc, 9999, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn micros(duration: Duration) -> i64 {

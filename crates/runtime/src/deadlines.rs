@@ -210,10 +210,14 @@ impl Sweeper {
         }
     }
 
-    /// Fires every deadline due now, one transaction each; returns what it did.
+    /// Fires every deadline due now, one transaction each, until none is due or the service
+    /// starts stopping; returns what it did.
     pub async fn sweep(&self) -> Result<SweepOutcome, sqlx::Error> {
         let mut outcome = SweepOutcome::default();
         loop {
+            if self.context.stopping.is_triggered() {
+                return Ok(outcome);
+            }
             let now = self.context.clock.now();
             let mut tx = self.context.db.begin().await?;
             let Some(deadline) = claim(&mut tx, now).await? else {
@@ -257,10 +261,10 @@ impl Sweeper {
         now: DateTime<Utc>,
         error: &ApiError,
     ) -> Result<(), sqlx::Error> {
-        tracing::warn!(deadline = %deadline.id, kind = %deadline.kind, %error, "deadline handler failed; will retry");
+        let message = crate::error::DisplayChain(error).to_string();
+        tracing::warn!(deadline = %deadline.id, kind = %deadline.kind, error = %message, "deadline handler failed; will retry");
         let exponent = u32::try_from(deadline.attempts.clamp(0, 6)).unwrap_or(6);
-        let retry_at = now + chrono::Duration::minutes(2_i64.pow(exponent));
-        let message = error.to_string();
+        let retry_at = now + chrono::Duration::minutes(2_i64.pow(exponent).min(60));
         with_db!(&self.context.db, |pool| {
             sqlx::query(
                 "UPDATE deadlines SET attempts = attempts + 1, run_at = $2, last_error = $3 \

@@ -113,8 +113,17 @@ pub async fn acknowledge(
     if row.acknowledged_at.is_some() {
         return Ok(row);
     }
-    store::mark_acknowledged(tx, id, now).await?;
+    // The deadline row first, then the notification: the order the sweeper locks them in, so a
+    // concurrent escalation waits instead of deadlocking.
     deadlines::cancel(tx, now, &format!("{ACK_DEADLINE_KIND}:{id}")).await?;
+    if !store::mark_acknowledged(tx, id, now).await? {
+        // A concurrent acknowledgement won; it wrote the event.
+        return store::get_for(tx, id, caller)
+            .await?
+            .ok_or(ApiError::NotFound {
+                what: "notification",
+            });
+    }
     outbox::append(
         tx,
         now,
@@ -151,10 +160,9 @@ impl DeadlineHandler for EscalateUnacknowledged {
                 "deadline for a missing notification {id}"
             )));
         };
-        if row.acknowledged_at.is_some() || row.escalated_at.is_some() {
+        if row.acknowledged_at.is_some() || !store::mark_escalated(tx, &id, now).await? {
             return Ok(());
         }
-        store::mark_escalated(tx, &id, now).await?;
         let escalate_to = row.escalate_to();
         if !escalate_to.is_empty() {
             let window = row.acknowledge_by - row.issued_at;

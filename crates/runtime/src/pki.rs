@@ -257,13 +257,17 @@ fn write_file(path: &Path, contents: &str, private: bool) -> Result<(), PkiError
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
-    std::fs::write(path, contents).map_err(io)?;
+    // A private key is created with mode 0600, never briefly readable by others.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     if private {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
     #[cfg(not(unix))]
     let _ = private;
+    let mut file = options.open(path).map_err(io)?;
+    std::io::Write::write_all(&mut file, contents.as_bytes()).map_err(io)?;
     Ok(())
 }

@@ -349,6 +349,12 @@ pub async fn serve(
         builder = builder.tls_config(tls.server_config())?;
     }
     let local_addr = listener.local_addr().ok();
+    if context.tls.is_none() && !local_addr.is_some_and(|addr| addr.ip().is_loopback()) {
+        return Err(RunError::Config(ConfigError {
+            key: "insecure".to_owned(),
+            message: "plaintext is allowed only on a loopback address".to_owned(),
+        }));
+    }
     let (stop_accepting, stop_signal) = tokio::sync::oneshot::channel::<()>();
     let server = builder
         .layer(stack)
@@ -374,7 +380,7 @@ pub async fn serve(
     };
     // Streams and background work end first, so subscribers do not hold up the drain.
     context.stopping.trigger();
-    background::stop(background).await;
+    background::stop(background, Duration::from_millis(limits.shutdown_grace_ms)).await;
     if let Some(result) = served {
         context.db.close().await;
         return result.map_err(RunError::from);
@@ -399,7 +405,7 @@ pub async fn serve(
         Err(_) => tracing::warn!(
             service = spec.name,
             grace_ms = limits.shutdown_grace_ms,
-            "grace period over; calls still in flight were dropped"
+            "grace period over; stopped waiting for calls still in flight"
         ),
     }
     context.db.close().await;

@@ -54,6 +54,11 @@ impl Shutdown {
         self.sender.send_replace(true);
     }
 
+    /// Whether the trigger has been pulled.
+    pub fn is_triggered(&self) -> bool {
+        *self.sender.borrow()
+    }
+
     /// A future resolving when the trigger is pulled.
     pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
         let mut receiver = self.sender.subscribe();

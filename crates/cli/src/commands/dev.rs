@@ -97,7 +97,11 @@ pub async fn run(options: DevOptions) -> anyhow::Result<()> {
     let mut listeners = Vec::new();
     let mut peers = relief_runtime::config::PeersConfig::default();
     for (index, entry) in services::ALL.iter().enumerate() {
-        let listen = SocketAddr::from(([127, 0, 0, 1], options.base_port + index as u16));
+        let port = u16::try_from(index)
+            .ok()
+            .and_then(|index| options.base_port.checked_add(index))
+            .context("--base-port leaves no room for four consecutive ports")?;
+        let listen = SocketAddr::from(([127, 0, 0, 1], port));
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen} for {}", entry.spec.name))?;

@@ -238,7 +238,7 @@ impl Consumer {
                     .occurred_at
                     .as_ref()
                     .and_then(|t| crate::time::instant("occurred_at", Some(t)).ok())
-                    .unwrap_or_else(Utc::now),
+                    .unwrap_or_else(|| self.context.clock.now()),
                 payload: envelope.payload.clone().unwrap_or_default(),
             };
             let span = tracing::info_span!(
@@ -259,6 +259,7 @@ impl Consumer {
                     }
                     Ok(Applied::LeaseLost) => return StreamEnd::LeaseLost,
                     Err(error) => {
+                        let error = crate::error::DisplayChain(&error).to_string();
                         tracing::warn!(consumer = %self.name, seq = event.seq, %error, "applying an event failed; retrying");
                         backoff.wait().await;
                     }

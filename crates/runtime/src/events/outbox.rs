@@ -139,16 +139,18 @@ impl Outbox {
     pub async fn listen_postgres(
         &self,
         db: Db,
+        url: crate::secret::Secret<String>,
         stopping: impl std::future::Future<Output = ()> + Send,
     ) {
-        let Db::Postgres(pool) = db else {
+        // The listener holds its own connection, outside the pool, so it never starves queries.
+        let Db::Postgres(_) = db else {
             return;
         };
         tokio::pin!(stopping);
         let mut backoff = crate::events::consumer::Backoff::default();
         loop {
             let listened = async {
-                let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+                let mut listener = sqlx::postgres::PgListener::connect(url.expose()).await?;
                 listener.listen(NOTIFY_CHANNEL).await?;
                 backoff.reset();
                 // A commit may have happened while we were not listening.

@@ -65,7 +65,7 @@ impl NotificationService for NotificationApi {
                 Some((at, parts[1].clone()))
             }
         };
-        let rows = super::store::list_for(
+        let mut rows = super::store::list_for(
             &self.context.db,
             &caller,
             request.unacknowledged_only,
@@ -74,7 +74,6 @@ impl NotificationService for NotificationApi {
         )
         .await
         .map_err(ApiError::from)?;
-        let mut rows = rows;
         let next_page_token = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last()
@@ -82,7 +81,7 @@ impl NotificationService for NotificationApi {
                     crate::paging::encode_token(&[
                         &last
                             .issued_at
-                            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
                         &last.id,
                     ])
                 })

@@ -115,23 +115,26 @@ pub(super) async fn get_for(
 ) -> Result<Option<NotificationRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM notifications \
-         WHERE id = $1 AND recipient_kind = $2 AND recipient_unit = $3"
+         WHERE id = $1 AND recipient_kind = $2 AND recipient_division = $3 \
+         AND recipient_unit = $4"
     );
     with_tx!(tx, |conn| {
         sqlx::query_as::<_, NotificationRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(id)
             .bind(caller.kind.as_str())
+            .bind(&caller.division)
             .bind(&caller.unit)
             .fetch_optional(conn)
             .await
     })
 }
 
+/// Returns whether this call changed the row (false: it was already done).
 pub(super) async fn mark_acknowledged(
     tx: &mut Tx,
     id: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query("UPDATE notifications SET acknowledged_at = $2 WHERE id = $1 AND acknowledged_at IS NULL")
             .bind(id)
@@ -139,15 +142,16 @@ pub(super) async fn mark_acknowledged(
             .execute(conn)
             .await
             .map(|done| done.rows_affected())
-    })?;
-    Ok(())
+    })
+    .map(|changed| changed == 1)
 }
 
+/// Returns whether this call changed the row (false: it was already done).
 pub(super) async fn mark_escalated(
     tx: &mut Tx,
     id: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     with_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE notifications SET escalated_at = $2 WHERE id = $1 AND escalated_at IS NULL",
@@ -157,8 +161,8 @@ pub(super) async fn mark_escalated(
         .execute(conn)
         .await
         .map(|done| done.rows_affected())
-    })?;
-    Ok(())
+    })
+    .map(|changed| changed == 1)
 }
 
 /// A page of `caller`'s notifications, newest first, after the keyset position `after`.
@@ -177,7 +181,7 @@ pub(super) async fn list_for(
     let (after_at, after_id) = after.unwrap_or((end_of_time, String::new()));
     let sql = format!(
         "SELECT {COLUMNS} FROM notifications \
-         WHERE recipient_kind = $1 AND recipient_unit = $2 \
+         WHERE recipient_kind = $1 AND recipient_unit = $2 AND recipient_division = $7 \
          AND (acknowledged_at IS NULL OR $3 = 0) \
          AND (issued_at < $4 OR (issued_at = $4 AND id < $5)) \
          ORDER BY issued_at DESC, id DESC LIMIT $6"
@@ -190,6 +194,7 @@ pub(super) async fn list_for(
             .bind(after_at)
             .bind(after_id)
             .bind(limit)
+            .bind(&caller.division)
             .fetch_all(pool)
             .await
     })

@@ -25,8 +25,9 @@ pub(super) fn start(
     {
         let outbox = context.outbox.clone();
         let db = context.db.clone();
+        let url = context.config.database_url(context.service);
         let stopping = context.stopping.wait();
-        tasks.spawn(async move { outbox.listen_postgres(db, stopping).await });
+        tasks.spawn(async move { outbox.listen_postgres(db, url, stopping).await });
     }
     if !context.config.events.background {
         return tasks;
@@ -48,12 +49,20 @@ pub(super) fn start(
     tasks
 }
 
-/// Waits for every background task to end.
-pub(super) async fn stop(mut tasks: JoinSet<()>) {
-    while let Some(joined) = tasks.join_next().await {
-        if let Err(error) = joined {
-            tracing::warn!(%error, "a background task failed");
+/// Waits up to `grace` for every background task to end, then aborts the rest. (Their work
+/// is transactional: an aborted sweep or apply rolls back and happens again after a restart.)
+pub(super) async fn stop(mut tasks: JoinSet<()>, grace: Duration) {
+    let drained = tokio::time::timeout(grace, async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(error) = joined {
+                tracing::warn!(%error, "a background task failed");
+            }
         }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("background work did not stop within the grace period; aborting it");
+        tasks.abort_all();
     }
 }
 
@@ -102,9 +111,36 @@ async fn housekeeping(context: ServiceContext) {
         if let Err(error) = crate::idempotency::prune(&context).await {
             tracing::warn!(%error, "pruning idempotency keys failed");
         }
+        if let Err(error) = prune(&context).await {
+            tracing::warn!(%error, "pruning applied event ids and closed deadlines failed");
+        }
         tokio::select! {
             () = &mut stopping => return,
             () = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
     }
+}
+
+/// How long applied event ids and closed deadlines are kept: long enough for any redelivery,
+/// short enough that the tables stay small.
+const KEEP_DAYS: i64 = 90;
+
+/// Deletes applied event ids at or below their consumer's cursor and deadlines closed more than
+/// [`KEEP_DAYS`] ago.
+async fn prune(context: &ServiceContext) -> Result<(), sqlx::Error> {
+    let cutoff = context.clock.now() - chrono::Duration::days(KEEP_DAYS);
+    crate::with_db!(&context.db, |pool| {
+        sqlx::query("DELETE FROM consumer_applied WHERE applied_at < $1")
+            .bind(cutoff)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })?;
+    crate::with_db!(&context.db, |pool| {
+        sqlx::query("DELETE FROM deadlines WHERE state <> 'pending' AND closed_at < $1")
+            .bind(cutoff)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
 }

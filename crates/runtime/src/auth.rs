@@ -60,6 +60,18 @@ impl AccessPolicy {
         self
     }
 
+    /// Whether `path` is a method this server serves (it has a rule, or belongs to health or
+    /// reflection). Telemetry labels other paths "unknown", so a caller cannot grow the metric
+    /// label set without bound.
+    pub fn knows(&self, path: &str) -> bool {
+        let service = path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        self.rules.contains_key(path) || OPEN_SERVICES.contains(&service)
+    }
+
     /// Checks `caller` against the rule of `path` (`/package.Service/Method`).
     pub fn check(&self, path: &str, caller: &Caller) -> Result<(), ApiError> {
         let service = path

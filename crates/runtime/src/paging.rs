@@ -38,6 +38,49 @@ pub fn decode_token(token: &str, n: usize) -> Result<Option<Vec<String>>, ApiErr
     Ok(Some(parts))
 }
 
+/// A keyset start later than any stored instant, which also sorts last as SQLite text.
+pub fn end_of_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 9999, 12, 31, 23, 59, 59)
+        .single()
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
+/// The keyset position of a list sorted by (instant, id) descending: the token's position, or
+/// [`end_of_time`] and an empty id for the first page.
+pub fn decode_time_token(token: &str) -> Result<(chrono::DateTime<chrono::Utc>, String), ApiError> {
+    match decode_token(token, 2)? {
+        None => Ok((end_of_time(), String::new())),
+        Some(parts) => {
+            let at = chrono::DateTime::parse_from_rfc3339(&parts[0])
+                .map_err(|_| {
+                    ApiError::invalid_field("page_token", "is not a token this list returned")
+                })?
+                .with_timezone(&chrono::Utc);
+            Ok((at, parts[1].clone()))
+        }
+    }
+}
+
+/// Cuts `rows` (fetched with `limit + 1`) to `limit` and returns the next page's token, empty
+/// on the last page. `key` gives a row's (instant, id).
+pub fn next_time_token<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> (chrono::DateTime<chrono::Utc>, &str),
+) -> String {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() <= limit {
+        return String::new();
+    }
+    rows.truncate(limit);
+    rows.last()
+        .map(|last| {
+            let (at, id) = key(last);
+            encode_token(&[&at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true), id])
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +91,22 @@ mod tests {
         assert_eq!(page_size(10, 50, 500).unwrap(), 10);
         assert_eq!(page_size(9999, 50, 500).unwrap(), 500);
         assert!(page_size(-1, 50, 500).is_err());
+    }
+
+    #[test]
+    fn time_tokens_page_through_rows() {
+        let at = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap();
+        let mut rows = vec![
+            (at(3), "c".to_owned()),
+            (at(2), "b".to_owned()),
+            (at(1), "a".to_owned()),
+        ];
+        let token = next_time_token(&mut rows, 2, |row| (row.0, row.1.as_str()));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(decode_time_token(&token).unwrap(), (at(2), "b".to_owned()));
+        let mut last = vec![(at(1), "a".to_owned())];
+        assert!(next_time_token(&mut last, 2, |row| (row.0, row.1.as_str())).is_empty());
+        assert_eq!(decode_time_token("").unwrap().0, end_of_time());
     }
 
     #[test]

@@ -320,16 +320,16 @@ pub async fn serve(
                 .max_decoding_message_size(max_message),
         );
     }
-    let policy = parts.policy.merge(runtime_policy(dev_clock));
+    let policy = Arc::new(parts.policy.merge(runtime_policy(dev_clock)));
 
     // Outermost first. Each layer sees what the ones above let through.
     let stack = tower::ServiceBuilder::new()
         // First, so every call, refused or served, has a span (continuing the caller's trace)
         // and is counted with its status code.
-        .layer(RpcTelemetryLayer::new(spec.name))
+        .layer(RpcTelemetryLayer::new(spec.name, Arc::clone(&policy)))
         // Identity and the per-RPC allow-list before anything costs us work; PERMISSION_DENIED
         // is decided before any handler or database access.
-        .layer(AuthLayer::new(Arc::new(policy), context.tls.is_none()))
+        .layer(AuthLayer::new(Arc::clone(&policy), context.tls.is_none()))
         // Per caller, after auth (it needs the caller), so one unit cannot starve the others.
         .layer(CallerRateLimitLayer::new(
             limits.per_caller_requests_per_second,

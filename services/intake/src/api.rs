@@ -1,11 +1,15 @@
-//! The gRPC handlers of `relief.intake.v1.IntakeService`: thin, they convert and delegate.
+//! The gRPC handlers of `relief.intake.v1.IntakeService`: thin, they take the caller and the
+//! request and delegate to the module that owns the rule.
 
+use relief_proto::intake::v1 as pb;
 use relief_runtime::ServiceContext;
+use tonic::{Request, Response, Status};
+
+use crate::{cases, encounters, sightings};
 
 /// Implements the generated `IntakeService` trait.
 #[derive(Debug, Clone)]
 pub struct IntakeServiceApi {
-    #[allow(dead_code, reason = "the handlers of the intake issue use it")]
     context: ServiceContext,
 }
 
@@ -18,5 +22,86 @@ impl IntakeServiceApi {
     }
 }
 
+type Reply<T> = Result<Response<T>, Status>;
+
 #[tonic::async_trait]
-impl relief_proto::intake::v1::intake_service_server::IntakeService for IntakeServiceApi {}
+impl relief_proto::intake::v1::intake_service_server::IntakeService for IntakeServiceApi {
+    async fn report_sighting(
+        &self,
+        request: Request<pb::ReportSightingRequest>,
+    ) -> Reply<pb::ReportSightingResponse> {
+        Ok(Response::new(
+            sightings::report(&self.context, request).await?,
+        ))
+    }
+
+    async fn get_sighting(
+        &self,
+        request: Request<pb::GetSightingRequest>,
+    ) -> Reply<pb::GetSightingResponse> {
+        Ok(Response::new(sightings::get(&self.context, request).await?))
+    }
+
+    async fn list_sightings(
+        &self,
+        request: Request<pb::ListSightingsRequest>,
+    ) -> Reply<pb::ListSightingsResponse> {
+        Ok(Response::new(
+            sightings::list(&self.context, request).await?,
+        ))
+    }
+
+    async fn record_encounter(
+        &self,
+        request: Request<pb::RecordEncounterRequest>,
+    ) -> Reply<pb::RecordEncounterResponse> {
+        Ok(Response::new(
+            encounters::record(&self.context, request).await?,
+        ))
+    }
+
+    async fn accept_handover(
+        &self,
+        request: Request<pb::AcceptHandoverRequest>,
+    ) -> Reply<pb::AcceptHandoverResponse> {
+        Ok(Response::new(
+            encounters::accept_handover(&self.context, request).await?,
+        ))
+    }
+
+    async fn complete_hospital_identification(
+        &self,
+        request: Request<pb::CompleteHospitalIdentificationRequest>,
+    ) -> Reply<pb::CompleteHospitalIdentificationResponse> {
+        Ok(Response::new(
+            encounters::complete_identification(&self.context, request).await?,
+        ))
+    }
+
+    async fn admit_person(
+        &self,
+        request: Request<pb::AdmitPersonRequest>,
+    ) -> Reply<pb::AdmitPersonResponse> {
+        Ok(Response::new(cases::admit(&self.context, request).await?))
+    }
+
+    async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Reply<pb::GetCaseResponse> {
+        Ok(Response::new(cases::get(&self.context, request).await?))
+    }
+
+    async fn list_cases(
+        &self,
+        request: Request<pb::ListCasesRequest>,
+    ) -> Reply<pb::ListCasesResponse> {
+        Ok(Response::new(cases::list(&self.context, request).await?))
+    }
+
+    async fn justify_long_stay(
+        &self,
+        request: Request<pb::JustifyLongStayRequest>,
+    ) -> Reply<pb::JustifyLongStayResponse> {
+        Ok(Response::new(
+            cases::justify_long_stay(&self.context, request).await?,
+        ))
+    }
+}

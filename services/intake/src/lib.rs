@@ -4,7 +4,14 @@
 //! listener; the `relief-intake` binary and `relief dev` both call it.
 
 mod api;
+mod cases;
+mod encounters;
+mod flags;
 mod policy;
+mod scope;
+mod sightings;
+mod units;
+mod validate;
 
 use std::future::Future;
 
@@ -26,7 +33,7 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The columns of personal data this service encrypts; `relief reencrypt` rewrites them.
-pub const SENSITIVE_COLUMNS: &[SensitiveColumn] = &[];
+pub const SENSITIVE_COLUMNS: &[SensitiveColumn] = &[cases::PERSON_COLUMN];
 
 /// How the intake service starts.
 pub const SPEC: ServiceSpec = ServiceSpec {
@@ -49,6 +56,12 @@ pub async fn run(
     let context = ServiceContext::open(&SPEC, config, clock).await?;
     let api = IntakeServiceServer::new(api::IntakeServiceApi::new(&context))
         .max_decoding_message_size(context.max_message_bytes());
-    let parts = ServiceParts::new(Routes::new(api), policy());
+    let mut parts = ServiceParts::new(Routes::new(api), policy());
+    for (kind, handler) in encounters::deadline_handlers()
+        .into_iter()
+        .chain(cases::deadline_handlers())
+    {
+        parts.deadline_handlers.insert(kind, handler);
+    }
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

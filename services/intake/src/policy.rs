@@ -1,11 +1,50 @@
 //! Which caller kinds may call each RPC of the intake service (DOMAIN.md, "Callers"). A method
-//! missing here is refused to everyone; a test fails if one is missing.
+//! missing here is never served; a test fails if one is missing.
 
-use relief_runtime::AccessPolicy;
+use relief_runtime::{AccessPolicy, CallerKind};
+
+use crate::GRPC_SERVICE;
 
 /// The allow-list of the intake service.
 pub fn policy() -> AccessPolicy {
+    use CallerKind::*;
+    let readers = [
+        Station,
+        CivilAffairs,
+        Government,
+        Police,
+        Patrol,
+        Grid,
+        Relay,
+        Hospital,
+    ];
     AccessPolicy::new()
+        .allow(
+            GRPC_SERVICE,
+            "ReportSighting",
+            &[Police, Patrol, Grid, Relay, Station, Hospital],
+        )
+        .allow(GRPC_SERVICE, "GetSighting", &readers)
+        .allow(GRPC_SERVICE, "ListSightings", &readers)
+        .allow(
+            GRPC_SERVICE,
+            "RecordEncounter",
+            &[Police, Patrol, Grid, Station],
+        )
+        .allow(GRPC_SERVICE, "AcceptHandover", &[Station])
+        .allow(GRPC_SERVICE, "CompleteHospitalIdentification", &[Station])
+        .allow(GRPC_SERVICE, "AdmitPerson", &[Station])
+        .allow(
+            GRPC_SERVICE,
+            "GetCase",
+            &[Station, CivilAffairs, Government, Service],
+        )
+        .allow(
+            GRPC_SERVICE,
+            "ListCases",
+            &[Station, CivilAffairs, Government, Service],
+        )
+        .allow(GRPC_SERVICE, "JustifyLongStay", &[Station])
 }
 
 #[cfg(test)]

@@ -54,17 +54,7 @@ impl NotificationService for NotificationApi {
         let caller = caller(&request)?.clone();
         let request = request.into_inner();
         let limit = crate::paging::page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
-        let after = match crate::paging::decode_token(&request.page_token, 2)? {
-            None => None,
-            Some(parts) => {
-                let at = chrono::DateTime::parse_from_rfc3339(&parts[0])
-                    .map_err(|_| {
-                        ApiError::invalid_field("page_token", "is not a token this list returned")
-                    })?
-                    .with_timezone(&chrono::Utc);
-                Some((at, parts[1].clone()))
-            }
-        };
+        let after = crate::paging::decode_time_token(&request.page_token)?;
         let mut rows = super::store::list_for(
             &self.context.db,
             &caller,
@@ -74,21 +64,9 @@ impl NotificationService for NotificationApi {
         )
         .await
         .map_err(ApiError::from)?;
-        let next_page_token = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|last| {
-                    crate::paging::encode_token(&[
-                        &last
-                            .issued_at
-                            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-                        &last.id,
-                    ])
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = crate::paging::next_time_token(&mut rows, limit, |row| {
+            (row.issued_at, row.id.as_str())
+        });
         let source = self.context.service;
         Ok(Response::new(pb::ListNotificationsResponse {
             notifications: rows.into_iter().map(|row| to_proto(row, source)).collect(),

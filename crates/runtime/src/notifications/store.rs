@@ -170,15 +170,10 @@ pub(super) async fn list_for(
     db: &crate::db::Db,
     caller: &Caller,
     unacknowledged_only: bool,
-    after: Option<(DateTime<Utc>, String)>,
+    after: (DateTime<Utc>, String),
     limit: i64,
 ) -> Result<Vec<NotificationRow>, sqlx::Error> {
-    // Without a position, start after the end of year 9999: a sentinel that also sorts right as
-    // SQLite text.
-    let end_of_time = chrono::TimeZone::with_ymd_and_hms(&Utc, 9999, 12, 31, 23, 59, 59)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    let (after_at, after_id) = after.unwrap_or((end_of_time, String::new()));
+    let (after_at, after_id) = after;
     let sql = format!(
         "SELECT {COLUMNS} FROM notifications \
          WHERE recipient_kind = $1 AND recipient_unit = $2 AND recipient_division = $7 \

@@ -11,6 +11,7 @@ use opentelemetry::metrics::{Counter, Histogram};
 use tonic::body::Body;
 use tracing::Instrument;
 
+use crate::auth::AccessPolicy;
 use crate::telemetry::propagation::continue_trace;
 
 /// The instruments, created once per server from the global meter provider.
@@ -25,11 +26,12 @@ struct RpcMetrics {
 pub struct RpcTelemetryLayer {
     service: &'static str,
     metrics: RpcMetrics,
+    policy: std::sync::Arc<AccessPolicy>,
 }
 
 impl RpcTelemetryLayer {
-    /// For the named relief service.
-    pub fn new(service: &'static str) -> Self {
+    /// For the named relief service; `policy` tells which paths are real methods.
+    pub fn new(service: &'static str, policy: std::sync::Arc<AccessPolicy>) -> Self {
         let meter = opentelemetry::global::meter("relief");
         RpcTelemetryLayer {
             service,
@@ -44,6 +46,7 @@ impl RpcTelemetryLayer {
                     .with_description("time to the response head, by method and status code")
                     .build(),
             },
+            policy,
         }
     }
 }
@@ -56,6 +59,7 @@ impl<S> tower::Layer<S> for RpcTelemetryLayer {
             inner,
             service: self.service,
             metrics: self.metrics.clone(),
+            policy: std::sync::Arc::clone(&self.policy),
         }
     }
 }
@@ -66,6 +70,7 @@ pub struct RpcTelemetry<S> {
     inner: S,
     service: &'static str,
     metrics: RpcMetrics,
+    policy: std::sync::Arc<AccessPolicy>,
 }
 
 impl<S> tower::Service<http::Request<Body>> for RpcTelemetry<S>
@@ -85,7 +90,12 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let method = request.uri().path().to_owned();
+        let path = request.uri().path();
+        let method = if self.policy.knows(path) {
+            path.to_owned()
+        } else {
+            "unknown".to_owned()
+        };
         let span = tracing::info_span!(
             "rpc",
             otel.name = %method,

@@ -1,0 +1,95 @@
+//! Admission and cases (DOMAIN.md section 1 and "Who owns a stay"): a station registers a person
+//! and opens the case of one stay, which belongs to the station and its division. The person is
+//! personal data, encrypted at rest and returned only for a stated purpose; earlier cases of the
+//! same ID number are linked (repeat vagrancy); a stay past the 10-day relief period is flagged
+//! and can be justified.
+//!
+//! - [`admission`]: `AdmitPerson`, in one transaction with its events and deadline.
+//! - [`convert`]: the request checked into an admission; a row back into a `Case`.
+//! - [`person`]: the encrypted person and the fields a read returns.
+//! - [`repeat`]: repeat-vagrancy links.
+//! - [`stay`]: the 10-day relief period: its deadline handler and `JustifyLongStay`.
+//! - [`reads`]: `GetCase` and `ListCases`, in the caller's scope.
+//! - [`store`]: the tables.
+
+mod admission;
+mod convert;
+mod person;
+mod reads;
+mod repeat;
+mod stay;
+mod store;
+
+use std::sync::Arc;
+
+use relief_proto::intake::v1 as pb;
+use relief_runtime::deadlines::DeadlineHandler;
+use relief_runtime::{ApiError, Caller, CallerKind, ServiceContext};
+use tonic::Request;
+
+use crate::scope;
+use store::CaseRow;
+
+pub use person::PERSON_COLUMN;
+
+/// `AdmitPerson` (station only).
+pub async fn admit(
+    context: &ServiceContext,
+    request: Request<pb::AdmitPersonRequest>,
+) -> Result<pb::AdmitPersonResponse, ApiError> {
+    admission::admit(context, request).await
+}
+
+/// `GetCase`.
+pub async fn get(
+    context: &ServiceContext,
+    request: Request<pb::GetCaseRequest>,
+) -> Result<pb::GetCaseResponse, ApiError> {
+    reads::get(context, request).await
+}
+
+/// `ListCases`.
+pub async fn list(
+    context: &ServiceContext,
+    request: Request<pb::ListCasesRequest>,
+) -> Result<pb::ListCasesResponse, ApiError> {
+    reads::list(context, request).await
+}
+
+/// `JustifyLongStay` (the admitting station only).
+pub async fn justify_long_stay(
+    context: &ServiceContext,
+    request: Request<pb::JustifyLongStayRequest>,
+) -> Result<pb::JustifyLongStayResponse, ApiError> {
+    stay::justify(context, request).await
+}
+
+/// The deadline handlers of cases.
+pub fn deadline_handlers() -> Vec<(&'static str, Arc<dyn DeadlineHandler>)> {
+    vec![(stay::STAY_DEADLINE, Arc::new(stay::FlagLongStay))]
+}
+
+/// Whether a case with this stored status is open: in the station or in foster care.
+fn is_open(status: i32) -> bool {
+    status == pb::CaseStatus::InStation as i32 || status == pb::CaseStatus::InFosterCare as i32
+}
+
+/// Whether `caller` is the station that admitted the case.
+fn is_own_station(caller: &Caller, row: &CaseRow) -> bool {
+    caller.kind == CallerKind::Station && caller.unit == row.station
+}
+
+/// Whether `caller` may see the case: the admitting station; civil affairs and governments
+/// whose division covers the case's; services. Anyone else, another station included, gets
+/// NOT_FOUND as if it did not exist. (Stricter than `scope::can_see`, under which a station would
+/// also see the cases of other stations its division covers.)
+fn visible(caller: &Caller, row: &CaseRow) -> bool {
+    match caller.kind {
+        CallerKind::Station => is_own_station(caller, row),
+        CallerKind::CivilAffairs | CallerKind::Government => {
+            scope::covers(&caller.division, &row.division)
+        }
+        CallerKind::Service => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,78 @@
+//! Who sees what: a caller's division covers its own division and, for a prefecture-level
+//! (xxxx00) or province-level (xx0000) division, every division inside it. Objects outside the
+//! caller's scope answer NOT_FOUND, exactly as if they did not exist.
+
+use relief_runtime::{ApiError, Caller, CallerKind};
+
+/// Whether a unit of `caller_division` covers `division`.
+pub fn covers(caller_division: &str, division: &str) -> bool {
+    if caller_division == division {
+        return true;
+    }
+    let (Some(caller_prefix), true) = (level_prefix(caller_division), division.len() == 6) else {
+        return false;
+    };
+    division.starts_with(caller_prefix)
+}
+
+/// The prefix a prefecture- or province-level code shares with the divisions inside it.
+fn level_prefix(division: &str) -> Option<&str> {
+    if division.len() != 6 {
+        return None;
+    }
+    if division.ends_with("0000") {
+        Some(&division[..2])
+    } else if division.ends_with("00") {
+        Some(&division[..4])
+    } else {
+        None
+    }
+}
+
+/// The division filter of a List call: the requested one if in scope (else NOT_FOUND-like
+/// emptiness is wrong: a filter outside scope is refused as INVALID_ARGUMENT naming the field),
+/// or the caller's own division for a scoped caller.
+pub fn list_division(caller: &Caller, requested: &str) -> Result<Option<String>, ApiError> {
+    if !requested.is_empty() {
+        if caller.kind != CallerKind::Service && !covers(&caller.division, requested) {
+            return Err(ApiError::invalid_field(
+                "division",
+                "is outside the divisions this caller may see",
+            ));
+        }
+        return Ok(Some(requested.to_owned()));
+    }
+    Ok(None)
+}
+
+/// A SQL `LIKE` pattern matching every division `caller_division` covers: itself for a county,
+/// `xxxx%` for a prefecture, `xx%` for a province.
+pub fn like_pattern(caller_division: &str) -> String {
+    match level_prefix(caller_division) {
+        Some(prefix) => format!("{prefix}%"),
+        None => caller_division.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_city_covers_its_counties_a_county_only_itself() {
+        assert!(covers("211100", "211103"));
+        assert!(covers("211100", "211121"));
+        assert!(!covers("211100", "210102"));
+        assert!(covers("210000", "211103"));
+        assert!(covers("211103", "211103"));
+        assert!(!covers("211103", "211102"));
+        assert!(!covers("211103", "211100"));
+    }
+
+    #[test]
+    fn like_patterns_follow_the_level() {
+        assert_eq!(like_pattern("211103"), "211103");
+        assert_eq!(like_pattern("211100"), "2111%");
+        assert_eq!(like_pattern("210000"), "21%");
+    }
+}

@@ -1,0 +1,254 @@
+//! What the cases test binaries share: a testkit cluster per backend with a second pool on the
+//! intake database (for what no RPC shows: rows, the outbox, the audit log), the callers, valid
+//! ID numbers, and admission requests.
+//!
+//! Include it with `#[macro_use] #[path = "common/cases.rs"] mod kit;`.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use prost::{Message, Name};
+use relief_proto::intake::v1 as pb;
+use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
+use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
+use relief_runtime::db::Db;
+use relief_runtime::{Caller, CallerKind, with_db};
+use relief_testkit::{Cluster, TestBackend};
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+/// Runs `$body` (a block using `$kit: Kit`) once on SQLite and once on PostgreSQL, each with a
+/// fresh cluster: `mod $name { sqlite, postgres }`.
+#[allow(unused_macros, reason = "the log test binary runs its own")]
+macro_rules! cluster_tests {
+    ($name:ident, |$kit:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some($kit) = kit::Kit::start(relief_testkit::TestBackend::Sqlite).await else {
+                    return;
+                };
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($kit) = kit::Kit::start(relief_testkit::TestBackend::Postgres).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
+
+/// A running cluster and a pool on its intake database.
+#[derive(Debug)]
+pub struct Kit {
+    pub cluster: Cluster,
+    pub db: Db,
+}
+
+impl Kit {
+    /// A cluster on `backend`; `None` only for PostgreSQL without `RELIEF_TEST_POSTGRES_URL`
+    /// outside CI.
+    pub async fn start(backend: TestBackend) -> Option<Kit> {
+        let url = Arc::new(Mutex::new(None));
+        let seen = Arc::clone(&url);
+        let cluster = Cluster::builder()
+            .backend(backend)
+            .configure(move |service, config| {
+                if service == "intake" {
+                    *seen.lock().unwrap() = config.database_url.clone();
+                }
+            })
+            .start()
+            .await?;
+        let url = url.lock().unwrap().clone().unwrap();
+        let db = Db::open(&url, 2).await.unwrap();
+        Some(Kit { cluster, db })
+    }
+
+    /// The cluster's dev clock, now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.cluster.clock.now()
+    }
+
+    /// An intake client presenting `who`'s certificate.
+    pub async fn intake(&self, who: &Caller) -> IntakeServiceClient<Channel> {
+        IntakeServiceClient::new(self.cluster.channel("intake", who).await)
+    }
+
+    /// A client of intake's notifications presenting `who`'s certificate.
+    pub async fn notifications(&self, who: &Caller) -> NotificationServiceClient<Channel> {
+        NotificationServiceClient::new(self.cluster.channel("intake", who).await)
+    }
+
+    /// Admits `request` as `station`, which must succeed.
+    pub async fn admit(&self, station: &Caller, request: pb::AdmitPersonRequest) -> pb::Case {
+        self.intake(station)
+            .await
+            .admit_person(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .case
+            .unwrap()
+    }
+
+    /// The intake events of type `M`, in feed order.
+    pub async fn events<M: Message + Name + Default>(&self) -> Vec<M> {
+        relief_runtime::events::outbox::read_after(&self.db, 0, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|event| event.type_url == M::type_url())
+            .map(|event| M::decode(event.payload.as_slice()).unwrap())
+            .collect()
+    }
+
+    /// Every outbox payload, raw, to look for personal data in.
+    pub async fn raw_events(&self) -> Vec<Vec<u8>> {
+        relief_runtime::events::outbox::read_after(&self.db, 0, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|event| event.payload)
+            .collect()
+    }
+
+    /// `SELECT COUNT(*)` of a query text.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)
+        .unwrap()
+    }
+
+    /// Closes the pool and stops the cluster, failing on any service error.
+    pub async fn stop(self) {
+        self.db.close().await;
+        self.cluster.stop().await.unwrap();
+    }
+}
+
+pub fn unit(kind: CallerKind, division: &str, id: &str) -> Caller {
+    Caller::new(kind, division, id).unwrap()
+}
+
+pub fn city_station() -> Caller {
+    unit(CallerKind::Station, "211100", "city-station")
+}
+pub fn xlt_station() -> Caller {
+    unit(CallerKind::Station, "211103", "xlt-station")
+}
+pub fn sz_station() -> Caller {
+    unit(CallerKind::Station, "211102", "sz-station")
+}
+pub fn xlt_civil_affairs() -> Caller {
+    unit(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs")
+}
+pub fn sz_civil_affairs() -> Caller {
+    unit(CallerKind::CivilAffairs, "211102", "sz-civil-affairs")
+}
+pub fn city_civil_affairs() -> Caller {
+    unit(CallerKind::CivilAffairs, "211100", "city-civil-affairs")
+}
+pub fn province() -> Caller {
+    unit(CallerKind::CivilAffairs, "210000", "ln-civil-affairs")
+}
+pub fn xlt_government() -> Caller {
+    unit(CallerKind::Government, "211103", "xlt-government")
+}
+pub fn xlt_police() -> Caller {
+    unit(CallerKind::Police, "211103", "xlt-police")
+}
+pub fn identity_service() -> Caller {
+    relief_runtime::pki::service_caller("identity")
+}
+
+/// A valid 18-character ID number: division, birth date `yyyymmdd`, 3-digit sequence, and the
+/// ISO 7064 MOD 11-2 check character.
+pub fn id_number(division: &str, birth: &str, sequence: &str) -> String {
+    let body = format!("{division}{birth}{sequence}");
+    let check = relief_legal::check_character(&body).unwrap();
+    format!("{body}{check}")
+}
+
+/// `id` with a wrong check character.
+pub fn with_bad_check(id: &str) -> String {
+    let (body, check) = id.split_at(17);
+    let wrong = if check == "0" { '1' } else { '0' };
+    format!("{body}{wrong}")
+}
+
+/// A person with a name and an ID number, the rest as a station records it.
+pub fn person(name: &str, id_number: &str) -> pb::Person {
+    pb::Person {
+        name: name.to_owned(),
+        sex: pb::Sex::Male as i32,
+        id_number: id_number.to_owned(),
+        household_address: "辽宁省盘锦市兴隆台区 石油大街 1 号".to_owned(),
+        cause: "务工无着".to_owned(),
+        relatives: "兄 电话 13800000000".to_owned(),
+        ..pb::Person::default()
+    }
+}
+
+/// A walk-in admission of `person` at `admitted_at`, identity stated but not verified.
+pub fn admission(person: pb::Person, admitted_at: DateTime<Utc>) -> pb::AdmitPersonRequest {
+    pb::AdmitPersonRequest {
+        request_id: request_id(),
+        person: Some(person),
+        admitted_at: Some(relief_runtime::time::timestamp(admitted_at)),
+        referral: pb::Referral::WalkIn as i32,
+        referral_encounter_id: String::new(),
+        identity_status: pb::IdentityStatus::StatedUnverified as i32,
+        flags: None,
+        belongings: vec!["棉被一条".to_owned(), "身份证复印件".to_owned()],
+        health_check: "体温正常，无外伤".to_owned(),
+    }
+}
+
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A request carrying `x-relief-purpose`.
+pub fn with_purpose<T>(message: T, purpose: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        relief_runtime::personal_data::PURPOSE_HEADER,
+        purpose.parse().unwrap(),
+    );
+    request
+}
+
+/// The `ErrorInfo.reason` of a status.
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
+/// The fields of a status's `BadRequest` violations.
+pub fn fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| v.field.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -5,7 +5,7 @@ use relief_proto::intake::v1 as pb;
 use relief_runtime::ServiceContext;
 use tonic::{Request, Response, Status};
 
-use crate::{cases, encounters, sightings};
+use crate::{care, cases, departure, encounters, incidents, rescue_points, sightings};
 
 /// Implements the generated `IntakeService` trait.
 #[derive(Debug, Clone)]
@@ -102,6 +102,92 @@ impl relief_proto::intake::v1::intake_service_server::IntakeService for IntakeSe
     ) -> Reply<pb::JustifyLongStayResponse> {
         Ok(Response::new(
             cases::justify_long_stay(&self.context, request).await?,
+        ))
+    }
+
+    async fn record_service(
+        &self,
+        request: Request<pb::RecordServiceRequest>,
+    ) -> Reply<pb::RecordServiceResponse> {
+        Ok(Response::new(care::record(&self.context, request).await?))
+    }
+
+    async fn list_services(
+        &self,
+        request: Request<pb::ListServicesRequest>,
+    ) -> Reply<pb::ListServicesResponse> {
+        Ok(Response::new(care::list(&self.context, request).await?))
+    }
+
+    async fn report_incident(
+        &self,
+        request: Request<pb::ReportIncidentRequest>,
+    ) -> Reply<pb::ReportIncidentResponse> {
+        Ok(Response::new(
+            incidents::report_incident(&self.context, request).await?,
+        ))
+    }
+
+    async fn report_abuse_suspicion(
+        &self,
+        request: Request<pb::ReportAbuseSuspicionRequest>,
+    ) -> Reply<pb::ReportAbuseSuspicionResponse> {
+        Ok(Response::new(
+            incidents::report_abuse(&self.context, request).await?,
+        ))
+    }
+
+    async fn discharge_case(
+        &self,
+        request: Request<pb::DischargeCaseRequest>,
+    ) -> Reply<pb::DischargeCaseResponse> {
+        Ok(Response::new(
+            departure::discharge(&self.context, request).await?,
+        ))
+    }
+
+    async fn list_follow_ups(
+        &self,
+        request: Request<pb::ListFollowUpsRequest>,
+    ) -> Reply<pb::ListFollowUpsResponse> {
+        Ok(Response::new(
+            departure::list_follow_ups(&self.context, request).await?,
+        ))
+    }
+
+    async fn record_follow_up(
+        &self,
+        request: Request<pb::RecordFollowUpRequest>,
+    ) -> Reply<pb::RecordFollowUpResponse> {
+        Ok(Response::new(
+            departure::record_follow_up(&self.context, request).await?,
+        ))
+    }
+
+    async fn split_repeat_link(
+        &self,
+        request: Request<pb::SplitRepeatLinkRequest>,
+    ) -> Reply<pb::SplitRepeatLinkResponse> {
+        Ok(Response::new(
+            cases::split_repeat_link(&self.context, request).await?,
+        ))
+    }
+
+    async fn register_rescue_point(
+        &self,
+        request: Request<pb::RegisterRescuePointRequest>,
+    ) -> Reply<pb::RegisterRescuePointResponse> {
+        Ok(Response::new(
+            rescue_points::register(&self.context, request).await?,
+        ))
+    }
+
+    async fn list_rescue_points(
+        &self,
+        request: Request<pb::ListRescuePointsRequest>,
+    ) -> Reply<pb::ListRescuePointsResponse> {
+        Ok(Response::new(
+            rescue_points::list(&self.context, request).await?,
         ))
     }
 }

@@ -7,7 +7,7 @@
 //! - [`admission`]: `AdmitPerson`, in one transaction with its events and deadline.
 //! - [`convert`]: the request checked into an admission; a row back into a `Case`.
 //! - [`person`]: the encrypted person and the fields a read returns.
-//! - [`repeat`]: repeat-vagrancy links.
+//! - [`repeat`]: repeat-vagrancy links and `SplitRepeatLink`.
 //! - [`stay`]: the 10-day relief period: its deadline handler and `JustifyLongStay`.
 //! - [`reads`]: `GetCase` and `ListCases`, in the caller's scope.
 //! - [`store`]: the tables.
@@ -31,6 +31,9 @@ use crate::scope;
 use store::CaseRow;
 
 pub use person::PERSON_COLUMN;
+// Departure slice: closing a case reads it and answers with it.
+pub(crate) use convert::to_proto as case_to_proto;
+pub(crate) use store::{CaseRow as StoredCase, Conn as CaseConn, fetch as fetch_case, repeat_of};
 
 /// `AdmitPerson` (station only).
 pub async fn admit(
@@ -92,4 +95,12 @@ fn visible(caller: &Caller, row: &CaseRow) -> bool {
         CallerKind::Service => true,
         _ => false,
     }
+}
+
+/// `SplitRepeatLink` (the admitting station; civil affairs within its divisions).
+pub async fn split_repeat_link(
+    context: &ServiceContext,
+    request: Request<pb::SplitRepeatLinkRequest>,
+) -> Result<pb::SplitRepeatLinkResponse, ApiError> {
+    repeat::split(context, request).await
 }

@@ -4,10 +4,14 @@
 //! listener; the `relief-intake` binary and `relief dev` both call it.
 
 mod api;
+mod care;
 mod cases;
+mod departure;
 mod encounters;
 mod flags;
+mod incidents;
 mod policy;
+mod rescue_points;
 mod scope;
 mod sightings;
 mod units;
@@ -60,6 +64,7 @@ pub async fn run(
     for (kind, handler) in encounters::deadline_handlers()
         .into_iter()
         .chain(cases::deadline_handlers())
+        .chain(departure::deadline_handlers())
     {
         parts.deadline_handlers.insert(kind, handler);
     }

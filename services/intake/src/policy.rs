@@ -45,6 +45,39 @@ pub fn policy() -> AccessPolicy {
             &[Station, CivilAffairs, Government, Service],
         )
         .allow(GRPC_SERVICE, "JustifyLongStay", &[Station])
+        .allow(GRPC_SERVICE, "RecordService", &[Station])
+        .allow(
+            GRPC_SERVICE,
+            "ListServices",
+            &[Station, CivilAffairs, Government, Service],
+        )
+        .allow(GRPC_SERVICE, "ReportIncident", &[Station])
+        .allow(
+            GRPC_SERVICE,
+            "ReportAbuseSuspicion",
+            &[Station, Hospital, Foster, Relay, CivilAffairs, Police],
+        )
+        .allow(GRPC_SERVICE, "DischargeCase", &[Station])
+        .allow(GRPC_SERVICE, "ListFollowUps", &[CivilAffairs])
+        .allow(GRPC_SERVICE, "RecordFollowUp", &[CivilAffairs])
+        .allow(GRPC_SERVICE, "SplitRepeatLink", &[Station, CivilAffairs])
+        .allow(GRPC_SERVICE, "RegisterRescuePoint", &[CivilAffairs])
+        .allow(
+            GRPC_SERVICE,
+            "ListRescuePoints",
+            &[
+                Station,
+                CivilAffairs,
+                Government,
+                Police,
+                Patrol,
+                Grid,
+                Relay,
+                Hospital,
+                Foster,
+                Supervisor,
+            ],
+        )
 }
 
 #[cfg(test)]

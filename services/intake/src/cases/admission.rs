@@ -68,10 +68,16 @@ async fn open_case(
     let id = uuid::Uuid::now_v7().to_string();
     let year = convert::china_date(admission.admitted_at).year();
     let sequence = store::next_sequence(tx, &caller.division, year).await?;
-    let earlier = match index_opt {
+    let mut earlier = match index_opt {
         Some(index) => repeat::earlier_cases(tx, index).await?,
         None => Vec::new(),
     };
+    // Departure slice: a transfer continues the same stay, so the cases it continues are not
+    // earlier stays (not repeat vagrancy).
+    if let Some(from) = &admission.transferred_from_case_id {
+        let chain = crate::departure::transfer_chain(tx, from).await?;
+        earlier.retain(|case_id| !chain.contains(case_id));
+    }
     let row = CaseRow {
         case_number: format!("{}-{year}-{sequence:06}", caller.division),
         station: caller.unit.clone(),
@@ -93,6 +99,8 @@ async fn open_case(
         id_number_index: index_opt.map(str::to_owned),
         warnings: admission.warnings.join("\n"),
         created_at: now,
+        turns_16_at: admission.turns_16_at,
+        transferred_from_case_id: admission.transferred_from_case_id.clone(),
         id,
     };
     store::insert(tx, &row).await?;
@@ -110,6 +118,8 @@ async fn open_case(
             origin_division: row.origin_division.clone(),
             ten_day_rule_applies: row.ten_day_rule_applies,
             repeat_of_case_ids: earlier.clone(),
+            // Departure slice: identity continues that case's file and clocks.
+            continues_case_id: row.transferred_from_case_id.clone().unwrap_or_default(),
         },
     )
     .await?;
@@ -129,6 +139,10 @@ async fn check_referral(
     caller: &Caller,
     admission: &Admission,
 ) -> Result<(), ApiError> {
+    // Departure slice: a transfer names the case the sending station closed.
+    if let Some(case_id) = &admission.transferred_from_case_id {
+        return crate::departure::check_transfer(tx, caller, case_id).await;
+    }
     let Some(encounter_id) = &admission.referral_encounter_id else {
         return Ok(());
     };

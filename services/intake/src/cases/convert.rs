@@ -37,6 +37,8 @@ pub struct Admission {
     pub referral: pb::Referral,
     /// For HANDOVER and HOSPITAL.
     pub referral_encounter_id: Option<String>,
+    /// For TRANSFER: the case this stay continues (departure slice).
+    pub transferred_from_case_id: Option<String>,
     pub identity_status: pb::IdentityStatus,
     pub flags: pb::VulnerableFlags,
     pub belongings: Vec<String>,
@@ -44,6 +46,8 @@ pub struct Admission {
     /// The household division, else the ID number's division, else empty.
     pub origin_division: String,
     pub ten_day_rule_applies: bool,
+    /// From when the person is 16 (`crate::departure::turns_16_at`; departure slice).
+    pub turns_16_at: Option<DateTime<Utc>>,
     /// `UNKNOWN_DIVISION_CODE: <field>` for each unknown division code.
     pub warnings: Vec<String>,
 }
@@ -98,6 +102,9 @@ impl Admission {
         );
         let referral_encounter_id =
             referral_encounter(&mut check, referral, &request.referral_encounter_id);
+        // Departure slice: a TRANSFER names the case it continues.
+        let transferred_from_case_id =
+            transferred_from(&mut check, referral, &request.transferred_from_case_id);
         let identity_status = required_enum(
             &mut check,
             "identity_status",
@@ -157,18 +164,27 @@ impl Admission {
             cause,
             relatives,
         };
+        // Departure slice: the same sources, in the same order, as `age` above.
+        let turns_16_at = crate::departure::turns_16_at(
+            birth_date,
+            given.estimated_age,
+            id_number.as_ref().map(IdNumber::birth_date),
+            admitted_at,
+        );
         Ok(Admission {
             person,
             id_number,
             admitted_at,
             referral,
             referral_encounter_id,
+            transferred_from_case_id,
             identity_status,
             flags,
             belongings,
             health_check,
             origin_division,
             ten_day_rule_applies: stay::ten_day_rule_applies(age, &flags),
+            turns_16_at,
             warnings,
         })
     }
@@ -268,8 +284,22 @@ fn referral_encounter(
     let field = "referral_encounter_id";
     match referral {
         pb::Referral::Handover | pb::Referral::Hospital => Some(check.required_id(field, value)),
-        pb::Referral::WalkIn if !value.trim().is_empty() => {
-            check.add(field, "must be empty for a walk-in");
+        // Departure slice: a transfer names a case, not an encounter.
+        pb::Referral::WalkIn | pb::Referral::Transfer if !value.trim().is_empty() => {
+            check.add(field, "must be empty for a walk-in or a transfer");
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Departure slice: the case a TRANSFER continues, required for a transfer and empty otherwise.
+fn transferred_from(check: &mut Violations, referral: pb::Referral, value: &str) -> Option<String> {
+    let field = "transferred_from_case_id";
+    match referral {
+        pb::Referral::Transfer => Some(check.required_id(field, value)),
+        _ if !value.trim().is_empty() => {
+            check.add(field, "must be empty unless the referral is a transfer");
             None
         }
         _ => None,
@@ -300,6 +330,7 @@ pub fn to_proto(row: &CaseRow, repeat_of_case_ids: Vec<String>) -> pb::Case {
         person: None,
         person_omitted: false,
         warnings: lines(&row.warnings),
+        transferred_from_case_id: row.transferred_from_case_id.clone().unwrap_or_default(),
     }
 }
 

@@ -33,6 +33,10 @@ pub struct CaseRow {
     pub id_number_index: Option<String>,
     pub warnings: String,
     pub created_at: DateTime<Utc>,
+    /// Departure slice (migration 1020): from when the person is 16; NULL when unknown.
+    pub turns_16_at: Option<DateTime<Utc>>,
+    /// Departure slice (migration 1020): the case a TRANSFER admission continues.
+    pub transferred_from_case_id: Option<String>,
 }
 
 impl fmt::Debug for CaseRow {
@@ -50,7 +54,8 @@ impl fmt::Debug for CaseRow {
 const COLUMNS: &str = "id, case_number, station, division, admitted_at, referral, \
     referral_encounter_id, identity_status, flags, status, origin_division, belongings, \
     health_check, ten_day_rule_applies, over_ten_days_since, long_stay_reason, \
-    long_stay_justified_at, person, id_number_index, warnings, created_at";
+    long_stay_justified_at, person, id_number_index, warnings, created_at, turns_16_at, \
+    transferred_from_case_id";
 
 /// A pool or an open transaction: reads that serve both a plain read and a mutation.
 #[derive(Debug)]
@@ -94,7 +99,7 @@ pub async fn insert(tx: &mut Tx, row: &CaseRow) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO cases ({COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21)"
+         $20, $21, $22, $23)"
     );
     with_tx!(tx, |conn| {
         sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
@@ -119,6 +124,8 @@ pub async fn insert(tx: &mut Tx, row: &CaseRow) -> Result<(), sqlx::Error> {
             .bind(&row.id_number_index)
             .bind(&row.warnings)
             .bind(row.created_at)
+            .bind(row.turns_16_at)
+            .bind(&row.transferred_from_case_id)
             .execute(conn)
             .await
             .map(|_| ())

@@ -213,6 +213,8 @@ pub fn admission(person: pb::Person, admitted_at: DateTime<Utc>) -> pb::AdmitPer
         flags: None,
         belongings: vec!["棉被一条".to_owned(), "身份证复印件".to_owned()],
         health_check: "体温正常，无外伤".to_owned(),
+        // Departure slice: set only for a TRANSFER referral.
+        transferred_from_case_id: String::new(),
     }
 }
 

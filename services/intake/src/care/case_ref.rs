@@ -1,0 +1,80 @@
+//! The few columns of a case that services, incidents and abuse reports act on, and who may see
+//! or act on it.
+//!
+//! `cases` keeps its row type and its visibility rule private to its own module, so this reads
+//! only the columns these rules need and restates the rule of `GetCase` (`cases::visible`): the
+//! admitting station; civil affairs and governments whose division covers the case's; services.
+//! If the two ever differ, `cases::visible` is the one to follow.
+
+use chrono::{DateTime, Utc};
+use relief_proto::intake::v1 as pb;
+use relief_runtime::db::{Db, Tx};
+use relief_runtime::{ApiError, Caller, CallerKind, with_db, with_tx};
+
+use crate::scope;
+
+/// A case, as these rules see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseRef {
+    pub id: String,
+    pub case_number: String,
+    pub station: String,
+    pub division: String,
+    pub admitted_at: DateTime<Utc>,
+    pub status: i32,
+}
+
+const SELECT: &str =
+    "SELECT id, case_number, station, division, admitted_at, status FROM cases WHERE id = $1";
+
+impl CaseRef {
+    /// Whether the case is open: in the station or in foster care.
+    pub fn is_open(&self) -> bool {
+        self.status == pb::CaseStatus::InStation as i32
+            || self.status == pb::CaseStatus::InFosterCare as i32
+    }
+
+    /// Whether `caller` is the station that admitted the case.
+    pub fn is_own_station(&self, caller: &Caller) -> bool {
+        caller.kind == CallerKind::Station && caller.unit == self.station
+    }
+
+    /// Whether `caller` may see the case, as in `GetCase`.
+    pub fn is_visible_to(&self, caller: &Caller) -> bool {
+        match caller.kind {
+            CallerKind::Station => self.is_own_station(caller),
+            CallerKind::CivilAffairs | CallerKind::Government => {
+                scope::covers(&caller.division, &self.division)
+            }
+            CallerKind::Service => true,
+            _ => false,
+        }
+    }
+}
+
+/// The case `id` inside `tx` if `allowed` says so; NOT_FOUND otherwise (missing and out of scope
+/// answer the same).
+pub async fn fetch_in(
+    tx: &mut Tx,
+    id: &str,
+    allowed: impl Fn(&CaseRef) -> bool,
+) -> Result<CaseRef, ApiError> {
+    let row: Option<CaseRef> = with_tx!(tx, |conn| {
+        sqlx::query_as(SELECT).bind(id).fetch_optional(conn).await
+    })?;
+    row.filter(|case| allowed(case))
+        .ok_or(ApiError::NotFound { what: "case" })
+}
+
+/// The case `id` from the pool if `allowed` says so; NOT_FOUND otherwise.
+pub async fn fetch(
+    db: &Db,
+    id: &str,
+    allowed: impl Fn(&CaseRef) -> bool,
+) -> Result<CaseRef, ApiError> {
+    let row: Option<CaseRef> = with_db!(db, |pool| {
+        sqlx::query_as(SELECT).bind(id).fetch_optional(pool).await
+    })?;
+    row.filter(|case| allowed(case))
+        .ok_or(ApiError::NotFound { what: "case" })
+}

@@ -1,0 +1,197 @@
+//! `DischargeCase`: the admitting station closes a case in the station with a departure (离站),
+//! in one transaction with the case's status, the departure row, the cancellation of the
+//! case's pending deadlines, the follow-up of a return home and `CaseClosed`.
+
+use chrono::{DateTime, Utc};
+use relief_proto::intake::v1 as pb;
+use relief_runtime::db::Tx;
+use relief_runtime::deadlines;
+use relief_runtime::events::append;
+use relief_runtime::time::timestamp;
+use relief_runtime::{ApiError, CallerKind, ServiceContext, caller, idempotency};
+use tonic::Request;
+
+use super::convert::Departure;
+use super::store::{self, DepartureRow};
+use super::{follow_up, minor};
+use crate::cases::{self, CaseConn, StoredCase};
+use crate::flags;
+
+/// The `FAILED_PRECONDITION` reasons of `DischargeCase`.
+const CASE_IN_FOSTER_CARE: &str = "CASE_IN_FOSTER_CARE";
+const CASE_ALREADY_CLOSED: &str = "CASE_ALREADY_CLOSED";
+const RELATIVE_ID_NOT_CHECKED: &str = "RELATIVE_ID_NOT_CHECKED";
+const MINOR_NEEDS_GUARDIAN_OR_ESCORT: &str = "MINOR_NEEDS_GUARDIAN_OR_ESCORT";
+
+/// `DischargeCase` (station, own cases).
+pub async fn discharge(
+    context: &ServiceContext,
+    request: Request<pb::DischargeCaseRequest>,
+) -> Result<pb::DischargeCaseResponse, ApiError> {
+    let caller = caller(&request)?.clone();
+    let request = request.into_inner();
+    let now = context.clock.now();
+    let departure = Departure::from_request(context, &caller, &request, now)?;
+    idempotency::run(
+        context,
+        &caller,
+        "/relief.intake.v1.IntakeService/DischargeCase",
+        &request.request_id,
+        &request,
+        async |tx| {
+            let row = cases::fetch_case(CaseConn::Tx(tx), &departure.case_id)
+                .await?
+                .filter(|row| caller.kind == CallerKind::Station && row.station == caller.unit)
+                .ok_or(ApiError::NotFound { what: "case" })?;
+            check(&row, &departure)?;
+            let follow_up_id = close(context, tx, now, &caller.unit, &row, &departure)
+                .await?
+                .unwrap_or_default();
+            let row = cases::fetch_case(CaseConn::Tx(tx), &departure.case_id)
+                .await?
+                .ok_or(ApiError::NotFound { what: "case" })?;
+            let repeat_of = cases::repeat_of(CaseConn::Tx(tx), &row.id).await?;
+            let mut case = cases::case_to_proto(&row, repeat_of);
+            case.person_omitted = true;
+            Ok(pb::DischargeCaseResponse {
+                case: Some(case),
+                follow_up_id,
+            })
+        },
+    )
+    .await
+}
+
+/// The rules that need the case: in the station, a departure not before the admission, the
+/// relatives' ID checked, a person under 16 with a guardian or an escort.
+fn check(row: &StoredCase, departure: &Departure) -> Result<(), ApiError> {
+    if row.status == pb::CaseStatus::InFosterCare as i32 {
+        return Err(ApiError::failed_precondition(
+            CASE_IN_FOSTER_CARE,
+            "the person is in foster care: the end of the placement closes the case",
+        ));
+    }
+    if row.status != pb::CaseStatus::InStation as i32 {
+        return Err(ApiError::failed_precondition(
+            CASE_ALREADY_CLOSED,
+            "the case is already closed",
+        ));
+    }
+    if departure.departed_at < row.admitted_at {
+        return Err(ApiError::invalid_field(
+            "departed_at",
+            "must not be before the admission",
+        ));
+    }
+    if departure.return_home.as_ref().is_some_and(|home| {
+        home.mode == pb::ReturnMode::CollectedByRelatives && !home.relative_id_checked
+    }) {
+        return Err(ApiError::failed_precondition(
+            RELATIVE_ID_NOT_CHECKED,
+            "relatives collecting a person must have their ID documents checked",
+        ));
+    }
+    // Going missing and death are not releases: no one could have taken the person.
+    let is_release = !matches!(
+        departure.kind,
+        pb::DepartureKind::Missing | pb::DepartureKind::Death
+    );
+    let minor_flag = flags::from_bits(row.flags).minor;
+    if is_release
+        && minor::under_16(row.turns_16_at, minor_flag, departure.departed_at)
+        && !departure.guardian_present
+        && !departure.escorted
+    {
+        return Err(ApiError::failed_precondition(
+            MINOR_NEEDS_GUARDIAN_OR_ESCORT,
+            "a person under 16 leaves only with a guardian or an escort",
+        ));
+    }
+    Ok(())
+}
+
+/// Closes the case `row` (checked, in the station) with `departure`, recorded by the station
+/// unit `recorded_by`: status, departure row, its pending deadlines cancelled, the follow-up of
+/// a return home, `CaseClosed`. Returns the follow-up id of a return home.
+async fn close(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    recorded_by: &str,
+    row: &StoredCase,
+    departure: &Departure,
+) -> Result<Option<String>, ApiError> {
+    let warnings = row
+        .warnings
+        .split('\n')
+        .filter(|line| !line.is_empty())
+        .chain(departure.warnings.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let closed = store::close_case(
+        tx,
+        &row.id,
+        pb::CaseStatus::InStation as i32,
+        pb::CaseStatus::Closed as i32,
+        &warnings,
+    )
+    .await?;
+    if !closed {
+        // Another transaction changed the case since it was read.
+        return Err(ApiError::failed_precondition(
+            CASE_ALREADY_CLOSED,
+            "the case is no longer in the station",
+        ));
+    }
+    let home = departure.return_home.as_ref();
+    store::insert_departure(
+        tx,
+        &DepartureRow {
+            case_id: row.id.clone(),
+            kind: departure.kind as i32,
+            departed_at: departure.departed_at,
+            return_mode: home.map_or(0, |home| home.mode as i32),
+            relative_id_checked: home.is_some_and(|home| home.relative_id_checked),
+            destination_division: home.map(|home| home.destination_division.clone()),
+            transfer_to_station: departure.transfer_to_station.clone(),
+            guardian_present: departure.guardian_present,
+            escorted: departure.escorted,
+            notes: departure.notes.clone(),
+            recorded_by: recorded_by.to_owned(),
+            recorded_at: now,
+        },
+    )
+    .await?;
+    deadlines::cancel_subject(tx, now, &format!("case/{}", row.id)).await?;
+    let follow_up_id = match home {
+        Some(home) => Some(
+            follow_up::open(
+                context,
+                tx,
+                now,
+                &row.id,
+                &home.destination_division,
+                departure.departed_at,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    append(
+        tx,
+        now,
+        &pb::CaseClosed {
+            case_id: row.id.clone(),
+            division: row.division.clone(),
+            kind: departure.kind as i32,
+            departed_at: Some(timestamp(departure.departed_at)),
+            destination_division: home
+                .map(|home| home.destination_division.clone())
+                .unwrap_or_default(),
+            transfer_to_station: departure.transfer_to_station.clone().unwrap_or_default(),
+            origin_division: row.origin_division.clone(),
+        },
+    )
+    .await?;
+    Ok(follow_up_id)
+}

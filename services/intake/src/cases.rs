@@ -82,19 +82,9 @@ fn is_own_station(caller: &Caller, row: &CaseRow) -> bool {
     caller.kind == CallerKind::Station && caller.unit == row.station
 }
 
-/// Whether `caller` may see the case: the admitting station; civil affairs and governments
-/// whose division covers the case's; services. Anyone else, another station included, gets
-/// NOT_FOUND as if it did not exist. (Stricter than `scope::can_see`, under which a station would
-/// also see the cases of other stations its division covers.)
+/// Whether `caller` may see the case ([`scope::sees_case`]).
 fn visible(caller: &Caller, row: &CaseRow) -> bool {
-    match caller.kind {
-        CallerKind::Station => is_own_station(caller, row),
-        CallerKind::CivilAffairs | CallerKind::Government => {
-            scope::covers(&caller.division, &row.division)
-        }
-        CallerKind::Service => true,
-        _ => false,
-    }
+    scope::sees_case(caller, &row.station, &row.division)
 }
 
 /// `SplitRepeatLink` (the admitting station; civil affairs within its divisions).

@@ -14,7 +14,7 @@
 //! - [`recipients`]: who is notified and who hears of silence.
 //! - [`store`]: the `incidents` and `abuse_reports` tables.
 
-mod recipients;
+pub(crate) mod recipients;
 mod store;
 
 use chrono::SubsecRound;

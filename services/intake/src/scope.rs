@@ -29,6 +29,19 @@ fn level_prefix(division: &str) -> Option<&str> {
     }
 }
 
+/// Whether `caller` may see a case admitted by `station` in `division`: the admitting station;
+/// civil affairs and governments whose division covers the case's; services. Anyone else,
+/// another station included, gets NOT_FOUND as if it did not exist. The one rule of case
+/// visibility, for every RPC that touches a case.
+pub fn sees_case(caller: &Caller, station: &str, division: &str) -> bool {
+    match caller.kind {
+        CallerKind::Station => caller.unit == station,
+        CallerKind::CivilAffairs | CallerKind::Government => covers(&caller.division, division),
+        CallerKind::Service => true,
+        _ => false,
+    }
+}
+
 /// The division filter of a List call: the requested one if in scope (else NOT_FOUND-like
 /// emptiness is wrong: a filter outside scope is refused as INVALID_ARGUMENT naming the field),
 /// or the caller's own division for a scoped caller.

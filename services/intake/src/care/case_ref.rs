@@ -41,14 +41,7 @@ impl CaseRef {
 
     /// Whether `caller` may see the case, as in `GetCase`.
     pub fn is_visible_to(&self, caller: &Caller) -> bool {
-        match caller.kind {
-            CallerKind::Station => self.is_own_station(caller),
-            CallerKind::CivilAffairs | CallerKind::Government => {
-                scope::covers(&caller.division, &self.division)
-            }
-            CallerKind::Service => true,
-            _ => false,
-        }
+        scope::sees_case(caller, &self.station, &self.division)
     }
 }
 

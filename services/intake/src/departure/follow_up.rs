@@ -22,6 +22,7 @@ use tonic::Request;
 
 use super::convert::{FollowUpRecord, follow_up_to_proto};
 use super::store::{self, FollowUpRow, Record};
+use crate::incidents::recipients;
 use crate::{scope, units};
 
 /// The deadline kind of a follow-up.
@@ -47,9 +48,6 @@ const MAX_PAGE: i64 = 500;
 
 const COUNTY_CIVIL_AFFAIRS: &str = "county-civil-affairs";
 const CITY_CIVIL_AFFAIRS: &str = "city-civil-affairs";
-const CITY_POLICE_BUREAU: &str = "city-police-bureau";
-/// Police units doing DNA or face comparison: not the addressee of an abuse report.
-const IDENTITY_UNIT: &str = "identity-unit";
 
 fn deadline_id(follow_up_id: &str) -> String {
     format!("{FOLLOW_UP_DEADLINE}:{follow_up_id}")
@@ -228,31 +226,6 @@ pub async fn record(
     .await
 }
 
-/// The police told of guardian abuse in `division`: for the city's own division the city police
-/// bureau; otherwise the police units of the division (identity units aside); where there are
-/// none, the city police bureau. (The rule of `ReportAbuseSuspicion`'s recipients.)
-fn police_of(context: &ServiceContext, division: &str) -> Vec<Caller> {
-    let bureau: Vec<Caller> = context
-        .units
-        .with_role(CITY_POLICE_BUREAU)
-        .map(Unit::caller)
-        .collect();
-    if bureau.iter().any(|unit| unit.division == division) {
-        return bureau;
-    }
-    let local: Vec<Caller> = context
-        .units
-        .iter()
-        .filter(|unit| {
-            unit.kind == CallerKind::Police
-                && unit.division == division
-                && !unit.roles.iter().any(|role| role == IDENTITY_UNIT)
-        })
-        .map(Unit::caller)
-        .collect();
-    if local.is_empty() { bureau } else { local }
-}
-
 /// Notifies the police of the follow-up's division of abandonment or abuse by a guardian: to
 /// acknowledge within 24 hours, else the city police bureau and the city civil-affairs bureau
 /// are told (a unit is not escalated to about its own silence).
@@ -262,13 +235,9 @@ async fn notify_police(
     now: DateTime<Utc>,
     row: &FollowUpRow,
 ) -> Result<(), ApiError> {
-    let mut escalation: Vec<Caller> = context
-        .units
-        .with_role(CITY_POLICE_BUREAU)
-        .map(Unit::caller)
-        .collect();
-    escalation.extend(city_bureau(context));
-    for recipient in police_of(context, &row.division) {
+    // The same addressees and escalation as ReportAbuseSuspicion: one rule for abuse reports.
+    let escalation = recipients::abuse_escalation(context);
+    for recipient in recipients::abuse_recipients(context, &row.division) {
         let escalate_to = escalation
             .iter()
             .filter(|unit| unit.unit != recipient.unit)

@@ -78,6 +78,15 @@ impl relief_proto::intake::v1::intake_service_server::IntakeService for IntakeSe
         ))
     }
 
+    async fn report_hospital_stay(
+        &self,
+        request: Request<pb::ReportHospitalStayRequest>,
+    ) -> Reply<pb::ReportHospitalStayResponse> {
+        Ok(Response::new(
+            encounters::report_hospital_stay(&self.context, request).await?,
+        ))
+    }
+
     async fn admit_person(
         &self,
         request: Request<pb::AdmitPersonRequest>,

@@ -357,6 +357,80 @@ pub async fn complete_identification(
     .await
 }
 
+/// `ReportHospitalStay`: the encounter's hospital reports admitting and discharging the person.
+pub async fn report_hospital_stay(
+    context: &ServiceContext,
+    request: Request<pb::ReportHospitalStayRequest>,
+) -> Result<pb::ReportHospitalStayResponse, ApiError> {
+    let caller = caller(&request)?.clone();
+    let request = request.into_inner();
+    let now = context.clock.now();
+    let mut check = Violations::new();
+    let encounter_id = check.required_id("encounter_id", &request.encounter_id);
+    let at = check.past_instant("at", request.at.as_ref(), now);
+    let step = pb::HospitalStayStep::try_from(request.step).unwrap_or_default();
+    if step == pb::HospitalStayStep::Unspecified {
+        check.add("step", "is required");
+    }
+    check.finish()?;
+    idempotency::run(
+        context,
+        &caller,
+        "/relief.intake.v1.IntakeService/ReportHospitalStay",
+        &request.request_id,
+        &request,
+        async |tx| {
+            let row = fetch_for(tx, &encounter_id, |row| {
+                row.outcome() == pb::EncounterOutcome::AcuteIllness
+                    && row.hospital.as_deref() == Some(caller.unit.as_str())
+            })
+            .await?;
+            if step == pb::HospitalStayStep::Discharged {
+                let Some(admitted_at) = row.hospital_admitted_at else {
+                    return Err(ApiError::failed_precondition(
+                        "HOSPITAL_ADMISSION_NOT_REPORTED",
+                        "report the admission before the discharge",
+                    ));
+                };
+                if at < admitted_at {
+                    return Err(ApiError::invalid_field(
+                        "at",
+                        "must not be before the admission",
+                    ));
+                }
+            } else if at < row.occurred_at {
+                return Err(ApiError::invalid_field(
+                    "at",
+                    "must not be before the encounter",
+                ));
+            }
+            if !store::hospital_step(tx, &row.id, step, at).await? {
+                return Err(ApiError::failed_precondition(
+                    "HOSPITAL_STAY_ALREADY_REPORTED",
+                    "this step of the hospital stay was already reported",
+                ));
+            }
+            append(
+                tx,
+                now,
+                &pb::HospitalStayReported {
+                    encounter_id: row.id.clone(),
+                    division: row.division.clone(),
+                    hospital: caller.unit.clone(),
+                    step: step as i32,
+                    at: Some(timestamp(at)),
+                },
+            )
+            .await?;
+            let row = fetch_for(tx, &encounter_id, |_| true).await?;
+            Ok(pb::ReportHospitalStayResponse {
+                encounter: Some(row.to_proto()),
+            })
+        },
+    )
+    .await
+}
+
 /// Fires when the identification is still missing at its due time: an event, and a notice to the
 /// local station and the county civil-affairs bureau.
 #[derive(Debug, Clone, Copy)]

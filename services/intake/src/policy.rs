@@ -33,6 +33,7 @@ pub fn policy() -> AccessPolicy {
         )
         .allow(GRPC_SERVICE, "AcceptHandover", &[Station])
         .allow(GRPC_SERVICE, "CompleteHospitalIdentification", &[Station])
+        .allow(GRPC_SERVICE, "ReportHospitalStay", &[Hospital])
         .allow(GRPC_SERVICE, "AdmitPerson", &[Station])
         .allow(
             GRPC_SERVICE,

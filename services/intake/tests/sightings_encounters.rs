@@ -495,6 +495,55 @@ async fn hospital_identification_in_time_and_overdue(backend: TestBackend) {
         .complete_hospital_identification(identify(&second.encounter_id))
         .await
         .unwrap();
+
+    // The hospital reports the admission, then the discharge; only that hospital may.
+    let stay = |step: pb::HospitalStayStep| pb::ReportHospitalStayRequest {
+        request_id: request_id(),
+        encounter_id: first.encounter_id.clone(),
+        step: step as i32,
+        at: ts(cluster.clock.now()),
+    };
+    let hospital = unit(CallerKind::Hospital, "211103", "city-central-hospital");
+    let other_hospital = unit(CallerKind::Hospital, "211102", "city-mental-hospital");
+    let mut reporting_hospital = intake(&cluster, &hospital).await;
+    let status = reporting_hospital
+        .report_hospital_stay(stay(pb::HospitalStayStep::Discharged))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "HOSPITAL_ADMISSION_NOT_REPORTED");
+    let status = intake(&cluster, &other_hospital)
+        .await
+        .report_hospital_stay(stay(pb::HospitalStayStep::Admitted))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    let status = officer
+        .report_hospital_stay(stay(pb::HospitalStayStep::Admitted))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let admitted = reporting_hospital
+        .report_hospital_stay(stay(pb::HospitalStayStep::Admitted))
+        .await
+        .unwrap()
+        .into_inner()
+        .encounter
+        .unwrap();
+    assert!(admitted.hospital_admitted_at.is_some());
+    let status = reporting_hospital
+        .report_hospital_stay(stay(pb::HospitalStayStep::Admitted))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "HOSPITAL_STAY_ALREADY_REPORTED");
+    cluster.clock.advance(chrono::Duration::days(3)).unwrap();
+    let discharged = reporting_hospital
+        .report_hospital_stay(stay(pb::HospitalStayStep::Discharged))
+        .await
+        .unwrap()
+        .into_inner()
+        .encounter
+        .unwrap();
+    assert!(discharged.hospital_discharged_at.is_some());
     cluster.stop().await.unwrap();
 }
 

@@ -32,6 +32,8 @@ pub struct Row {
     pub identification_due_at: Option<DateTime<Utc>>,
     pub identified_at: Option<DateTime<Utc>>,
     pub needs_relief: Option<bool>,
+    pub hospital_admitted_at: Option<DateTime<Utc>>,
+    pub hospital_discharged_at: Option<DateTime<Utc>>,
     pub contact_given: Option<bool>,
     pub persuasion: Option<String>,
     pub recorded_by_kind: String,
@@ -43,7 +45,8 @@ pub struct Row {
 const COLUMNS: &str = "id, sighting_id, division, occurred_at, outcome, flags, estimated_age, \
     capacity, consent_recorded, handing_officer, receiving_station, handed_over_at, belongings, \
     handover_accepted_at, receiving_staff, hospital, taken_to_hospital, identification_due_at, \
-    identified_at, needs_relief, contact_given, persuasion, recorded_by_kind, \
+    identified_at, needs_relief, hospital_admitted_at, hospital_discharged_at, contact_given, \
+    persuasion, recorded_by_kind, \
     recorded_by_division, recorded_by_unit, recorded_at";
 
 impl Row {
@@ -104,6 +107,8 @@ impl Row {
             recorded_by: self.recorder().map(|recorder| unit_ref(&recorder)),
             receiving_staff: self.receiving_staff.clone().unwrap_or_default(),
             needs_relief: self.needs_relief.unwrap_or_default(),
+            hospital_admitted_at: timestamp_opt(self.hospital_admitted_at),
+            hospital_discharged_at: timestamp_opt(self.hospital_discharged_at),
         }
     }
 }
@@ -198,5 +203,33 @@ pub async fn identify(
         .execute(conn)
         .await
         .map(|_| ())
+    })
+}
+
+/// Records a step of the hospital stay; returns whether it was not recorded before.
+pub async fn hospital_step(
+    tx: &mut Tx,
+    id: &str,
+    step: pb::HospitalStayStep,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    // The column is chosen from the enum, never from input.
+    let sql = match step {
+        pb::HospitalStayStep::Discharged => {
+            "UPDATE encounters SET hospital_discharged_at = $2 \
+             WHERE id = $1 AND hospital_discharged_at IS NULL"
+        }
+        _ => {
+            "UPDATE encounters SET hospital_admitted_at = $2 \
+             WHERE id = $1 AND hospital_admitted_at IS NULL"
+        }
+    };
+    with_tx!(tx, |conn| {
+        sqlx::query(sql)
+            .bind(id)
+            .bind(at)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected() == 1)
     })
 }

@@ -149,6 +149,10 @@ pub async fn record(
     if (1..18).contains(&request.estimated_age) {
         person_flags.minor = true;
     }
+    // And 60 or more makes them elderly (老年人).
+    if request.estimated_age >= 60 {
+        person_flags.elderly = true;
+    }
     if outcome == pb::EncounterOutcome::AcuteIllness {
         person_flags.acute_illness = true;
     }

@@ -208,13 +208,14 @@ pub async fn list(
     let request = request.into_inner();
     let limit = page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
     let (after_at, after_id) = decode_time_token(&request.page_token)?;
-    // Bodies that act on sightings list by division; reporters list what they reported.
+    // Bodies that act on sightings list by division; reporters list what they reported (exact
+    // match on the reporter: unit ids may contain `_`, a LIKE wildcard).
     let (division_pattern, reporter_kind, reporter_unit) = if sees_by_division(&caller) {
         let pattern = match scope::list_division(&caller, &request.division)? {
             Some(division) => division,
             None => scope::like_pattern(&caller.division),
         };
-        (pattern, "%".to_owned(), "%".to_owned())
+        (pattern, String::new(), String::new())
     } else {
         let pattern = if request.division.is_empty() {
             "%".to_owned()
@@ -229,7 +230,8 @@ pub async fn list(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM sightings \
-         WHERE division LIKE $1 AND reported_by_kind LIKE $2 AND reported_by_unit LIKE $3 \
+         WHERE division LIKE $1 AND ($2 = '' OR reported_by_kind = $2) \
+         AND ($3 = '' OR reported_by_unit = $3) \
          AND (reported_at < $4 OR (reported_at = $4 AND id < $5)) \
          ORDER BY reported_at DESC, id DESC LIMIT $6"
     );

@@ -236,10 +236,18 @@ cluster_tests!(cases_are_listed_in_scope_newest_admission_first, |kit| {
                 .await,
         );
     }
+    // A minor of unknown identity, so the group and identity filters have something to find.
     let sz_case = kit
         .admit(
             &sz_station(),
-            admission(person(NAME, ""), now - Duration::hours(4)),
+            pb::AdmitPersonRequest {
+                flags: Some(pb::VulnerableFlags {
+                    minor: true,
+                    ..Default::default()
+                }),
+                identity_status: pb::IdentityStatus::Unknown as i32,
+                ..admission(person(NAME, ""), now - Duration::hours(4))
+            },
         )
         .await;
     let city_case = kit
@@ -345,6 +353,90 @@ cluster_tests!(cases_are_listed_in_scope_newest_admission_first, |kit| {
     )
     .await;
     assert_eq!(ids(&closed), ids(&xlt_cases[..1]));
+
+    // The station, time, vulnerable-group and identity filters agree with the full list.
+    let by_station = list_all(
+        &kit,
+        &city_civil_affairs(),
+        pb::ListCasesRequest {
+            station: "sz-station".to_owned(),
+            ..page(0)
+        },
+    )
+    .await;
+    assert_eq!(ids(&by_station), std::slice::from_ref(&sz_case.case_id));
+    let status = kit
+        .intake(&xlt_station())
+        .await
+        .list_cases(pb::ListCasesRequest {
+            station: "sz-station".to_owned(),
+            ..page(0)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), ["station"]);
+    // Half-hour bounds, so no admission sits on a boundary.
+    let (from, until) = (
+        now - Duration::minutes(4 * 60 + 30),
+        now - Duration::minutes(3 * 60 + 30),
+    );
+    let window = list_all(
+        &kit,
+        &city_civil_affairs(),
+        pb::ListCasesRequest {
+            admitted_after: Some(relief_runtime::time::timestamp(from)),
+            admitted_before: Some(relief_runtime::time::timestamp(until)),
+            ..page(0)
+        },
+    )
+    .await;
+    let in_window = |case: &pb::Case| {
+        let at = relief_runtime::time::instant("admitted_at", case.admitted_at.as_ref()).unwrap();
+        at >= from && at < until
+    };
+    let expected: Vec<pb::Case> = everything
+        .iter()
+        .filter(|c| in_window(c))
+        .cloned()
+        .collect();
+    assert!(ids(&window).contains(&sz_case.case_id));
+    assert_eq!(ids(&window), ids(&expected));
+    let unknown = list_all(
+        &kit,
+        &city_civil_affairs(),
+        pb::ListCasesRequest {
+            identity_status: pb::IdentityStatus::Unknown as i32,
+            ..page(0)
+        },
+    )
+    .await;
+    let expected: Vec<pb::Case> = everything
+        .iter()
+        .filter(|c| c.identity_status == pb::IdentityStatus::Unknown as i32)
+        .cloned()
+        .collect();
+    assert_eq!(ids(&unknown), ids(&expected));
+    assert_eq!(ids(&unknown), std::slice::from_ref(&sz_case.case_id));
+    let minors = list_all(
+        &kit,
+        &city_civil_affairs(),
+        pb::ListCasesRequest {
+            vulnerable: Some(pb::VulnerableFlags {
+                minor: true,
+                elderly: true,
+                ..Default::default()
+            }),
+            ..page(0)
+        },
+    )
+    .await;
+    let expected: Vec<pb::Case> = everything
+        .iter()
+        .filter(|c| c.flags.is_some_and(|f| f.minor || f.elderly))
+        .cloned()
+        .collect();
+    assert_eq!(ids(&minors), ids(&expected));
+    assert!(ids(&minors).contains(&sz_case.case_id));
 
     // Bad paging.
     let mut client = kit.intake(&xlt_station()).await;

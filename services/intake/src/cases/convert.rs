@@ -132,7 +132,7 @@ impl Admission {
         let health_check = check.optional_text("health_check", &request.health_check, MAX_TEXT);
         check.finish()?;
 
-        let flags = request.flags.unwrap_or_default();
+        let mut flags = request.flags.unwrap_or_default();
         let admitted_on = china_date(admitted_at);
         let age = birth_date
             .map(|birth| completed_years(birth, admitted_on))
@@ -142,6 +142,12 @@ impl Admission {
                     .as_ref()
                     .map(|id| completed_years(id.birth_date(), admitted_on))
             });
+        // The vulnerable groups follow from a known age, whatever the flags said: reporting
+        // counts admissions by group from these flags.
+        if let Some(age) = age {
+            flags.minor |= age < 18;
+            flags.elderly |= age >= 60;
+        }
         let origin_division = if household_division.is_empty() {
             id_number
                 .as_ref()

@@ -74,14 +74,39 @@ pub async fn list(
     let (after_at, after_id) = decode_time_token(&request.page_token)?;
     let status = pb::CaseStatus::try_from(request.status)
         .map_err(|_| ApiError::invalid_field("status", "is not a known value"))?;
+    let identity_status = pb::IdentityStatus::try_from(request.identity_status)
+        .map_err(|_| ApiError::invalid_field("identity_status", "is not a known value"))?;
+    let admitted_from = request
+        .admitted_after
+        .as_ref()
+        .map(|at| relief_runtime::time::instant("admitted_after", Some(at)))
+        .transpose()?;
+    let admitted_until = request
+        .admitted_before
+        .as_ref()
+        .map(|at| relief_runtime::time::instant("admitted_before", Some(at)))
+        .transpose()?;
+    let requested_station = request.station.trim();
     let mut filter = ListFilter {
         division: scope::list_division(&caller, request.division.trim())?.unwrap_or_default(),
         division_pattern: "%".to_owned(),
         status: status as i32,
-        ..ListFilter::default()
+        station: requested_station.to_owned(),
+        flags_any: request.vulnerable.as_ref().map_or(0, crate::flags::to_bits),
+        identity_status: identity_status as i32,
+        admitted_from,
+        admitted_until,
     };
     match caller.kind {
-        CallerKind::Station => filter.station = caller.unit.clone(),
+        CallerKind::Station => {
+            if !requested_station.is_empty() && requested_station != caller.unit {
+                return Err(ApiError::invalid_field(
+                    "station",
+                    "a station lists only its own cases",
+                ));
+            }
+            filter.station = caller.unit.clone();
+        }
         CallerKind::CivilAffairs | CallerKind::Government => {
             filter.division_pattern = scope::like_pattern(&caller.division);
         }

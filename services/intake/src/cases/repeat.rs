@@ -120,6 +120,7 @@ pub async fn split(
                     case_id: row.id.clone(),
                     earlier_case_id: earlier_case_id.clone(),
                     split_at: Some(timestamp(now)),
+                    origin_division: row.origin_division.clone(),
                 },
             )
             .await?;

@@ -154,6 +154,14 @@ pub struct ListFilter {
     pub division_pattern: String,
     /// Only this status (0: all).
     pub status: i32,
+    /// Only cases with one of these flag bits (0: all).
+    pub flags_any: i64,
+    /// Only this identity status (0: all).
+    pub identity_status: i32,
+    /// Only cases admitted in `[from, until)`.
+    pub admitted_from: Option<DateTime<Utc>>,
+    /// See `admitted_from`.
+    pub admitted_until: Option<DateTime<Utc>>,
 }
 
 /// A page of cases, newest admission first, strictly after the keyset position `after`.
@@ -167,6 +175,8 @@ pub async fn list(
         "SELECT {COLUMNS} FROM cases \
          WHERE ($1 = '' OR station = $1) AND ($2 = '' OR division = $2) AND division LIKE $3 \
          AND ($4 = 0 OR status = $4) \
+         AND ($8 = 0 OR (flags & $8) <> 0) AND ($9 = 0 OR identity_status = $9) \
+         AND admitted_at >= $10 AND admitted_at < $11 \
          AND (admitted_at < $5 OR (admitted_at = $5 AND id < $6)) \
          ORDER BY admitted_at DESC, id DESC LIMIT $7"
     );
@@ -179,6 +189,14 @@ pub async fn list(
             .bind(after.0)
             .bind(after.1)
             .bind(limit)
+            .bind(filter.flags_any)
+            .bind(filter.identity_status)
+            .bind(filter.admitted_from.unwrap_or_else(beginning_of_time))
+            .bind(
+                filter
+                    .admitted_until
+                    .unwrap_or_else(relief_runtime::paging::end_of_time),
+            )
             .fetch_all(pool)
             .await
     })
@@ -285,4 +303,11 @@ pub async fn repeat_of(conn: Conn<'_>, id: &str) -> Result<Vec<String>, sqlx::Er
         .into_iter()
         .map(|(_, earlier)| earlier)
         .collect())
+}
+
+/// An instant before any admission (as SQLite text too).
+fn beginning_of_time() -> DateTime<Utc> {
+    chrono::TimeZone::with_ymd_and_hms(&Utc, 1900, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }

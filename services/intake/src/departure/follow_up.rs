@@ -293,6 +293,7 @@ impl DeadlineHandler for FollowUpOverdue {
                 follow_up_id: row.id.clone(),
                 division: row.division.clone(),
                 due_at: Some(timestamp(deadline.due_at)),
+                case_id: row.case_id.clone(),
             },
         )
         .await?;

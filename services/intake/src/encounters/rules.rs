@@ -52,11 +52,12 @@ pub fn check_capacity(person: &Person<'_>) -> Result<(), ApiError> {
 pub fn check_outcome(outcome: EncounterOutcome, person: &Person<'_>) -> Result<(), ApiError> {
     let full = person.has_full_capacity();
     match outcome {
-        EncounterOutcome::Informed if must_be_escorted(person.flags) => {
+        EncounterOutcome::Informed if must_be_escorted(person.flags) || !full => {
             Err(ApiError::failed_precondition(
                 "VULNERABLE_PERSON_MUST_BE_ESCORTED",
-                "a disabled, minor, elderly or mobility-impaired person must be escorted to a \
-                 station (or taken to hospital), not merely informed",
+                "a disabled, minor, elderly or mobility-impaired person, or one without full civil \
+                 capacity, must be escorted to a station (or taken to hospital), not merely \
+                 informed",
             ))
         }
         EncounterOutcome::Refused if !full => Err(ApiError::failed_precondition(
@@ -148,6 +149,12 @@ mod tests {
                 Some("PERSON_CANNOT_REFUSE"),
             ),
             (O::Escorted, person(plain, 40, C::Lacking, false), None),
+            // Nor can such an adult be merely informed.
+            (
+                O::Informed,
+                person(plain, 40, C::Lacking, false),
+                Some("VULNERABLE_PERSON_MUST_BE_ESCORTED"),
+            ),
             (
                 O::AcuteIllness,
                 person(minor, 12, C::Unspecified, false),

@@ -444,13 +444,33 @@ cluster_tests!(a_referral_needs_a_matching_encounter, |kit| {
         .await
         .unwrap();
 
-    // Another station's handover, a handover that is an illness, an illness in another
-    // division: the rule is named.
-    for (station, referral, encounter) in [
-        (xlt_station(), pb::Referral::Handover, id_of(&to_sz)),
-        (xlt_station(), pb::Referral::Handover, id_of(&illness)),
-        (xlt_station(), pb::Referral::Hospital, id_of(&to_xlt)),
-        (sz_station(), pb::Referral::Hospital, id_of(&illness)),
+    // An encounter the station holds but of the wrong kind names the rule; another station's
+    // handover or an illness in another division does not exist for the caller.
+    for (station, referral, encounter, expected) in [
+        (
+            xlt_station(),
+            pb::Referral::Handover,
+            id_of(&to_sz),
+            Code::NotFound,
+        ),
+        (
+            xlt_station(),
+            pb::Referral::Handover,
+            id_of(&illness),
+            Code::FailedPrecondition,
+        ),
+        (
+            xlt_station(),
+            pb::Referral::Hospital,
+            id_of(&to_xlt),
+            Code::FailedPrecondition,
+        ),
+        (
+            sz_station(),
+            pb::Referral::Hospital,
+            id_of(&illness),
+            Code::NotFound,
+        ),
     ] {
         let status = kit
             .intake(&station)
@@ -458,8 +478,10 @@ cluster_tests!(a_referral_needs_a_matching_encounter, |kit| {
             .admit_person(referred(referral, &encounter))
             .await
             .unwrap_err();
-        assert_eq!(status.code(), Code::FailedPrecondition, "{referral:?}");
-        assert_eq!(reason(&status), "REFERRAL_ENCOUNTER_MISMATCH");
+        assert_eq!(status.code(), expected, "{referral:?}");
+        if expected == Code::FailedPrecondition {
+            assert_eq!(reason(&status), "REFERRAL_ENCOUNTER_MISMATCH");
+        }
     }
     // An encounter that does not exist.
     let status = xlt

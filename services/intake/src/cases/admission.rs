@@ -154,17 +154,20 @@ async fn check_referral(
     })?;
     let (outcome, receiving_station_opt, division) =
         encounter.ok_or(ApiError::NotFound { what: "encounter" })?;
+    // The encounters a station holds: those escorted to it, and acute illnesses in its
+    // division. Any other encounter answers NOT_FOUND, so its existence does not leak.
+    let escorted_here = outcome == pb::EncounterOutcome::Escorted as i32
+        && receiving_station_opt.as_deref() == Some(caller.unit.as_str());
+    let ill_here = outcome == pb::EncounterOutcome::AcuteIllness as i32
+        && (division == caller.division
+            || units::local_station(context, &division)
+                .is_some_and(|station| station.unit == caller.unit));
+    if !escorted_here && !ill_here {
+        return Err(ApiError::NotFound { what: "encounter" });
+    }
     let fits = match admission.referral {
-        pb::Referral::Handover => {
-            outcome == pb::EncounterOutcome::Escorted as i32
-                && receiving_station_opt.as_deref() == Some(caller.unit.as_str())
-        }
-        pb::Referral::Hospital => {
-            outcome == pb::EncounterOutcome::AcuteIllness as i32
-                && (division == caller.division
-                    || units::local_station(context, &division)
-                        .is_some_and(|station| station.unit == caller.unit))
-        }
+        pb::Referral::Handover => escorted_here,
+        pb::Referral::Hospital => ill_here,
         _ => true,
     };
     if fits {

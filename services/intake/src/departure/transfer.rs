@@ -9,10 +9,6 @@ use relief_runtime::{ApiError, Caller};
 
 use super::store;
 
-/// The `FAILED_PRECONDITION` reason of a TRANSFER admission naming a case that was not closed as
-/// transferred to the calling station.
-pub const TRANSFER_MISMATCH: &str = "TRANSFER_MISMATCH";
-
 /// The `FAILED_PRECONDITION` reason of a second admission continuing the same transfer.
 pub const TRANSFER_ALREADY_CONTINUED: &str = "TRANSFER_ALREADY_CONTINUED";
 
@@ -21,7 +17,7 @@ pub const TRANSFER_ALREADY_CONTINUED: &str = "TRANSFER_ALREADY_CONTINUED";
 const MAX_CHAIN: usize = 100;
 
 /// Checks that `case_id` was closed as TRANSFERRED to `caller` and is not continued yet.
-/// NOT_FOUND for a case that does not exist.
+/// NOT_FOUND for a case that does not exist or was not transferred to the caller.
 pub async fn check_transfer(tx: &mut Tx, caller: &Caller, case_id: &str) -> Result<(), ApiError> {
     let (status, kind_opt, to_station_opt) = store::transfer_source(tx, case_id)
         .await?
@@ -30,10 +26,9 @@ pub async fn check_transfer(tx: &mut Tx, caller: &Caller, case_id: &str) -> Resu
         && kind_opt == Some(pb::DepartureKind::Transferred as i32)
         && to_station_opt.as_deref() == Some(caller.unit.as_str());
     if !fits {
-        return Err(ApiError::failed_precondition(
-            TRANSFER_MISMATCH,
-            "a transfer admission names a case closed as transferred to this station",
-        ));
+        // Only a case transferred to the caller is the caller's to see: anything else answers
+        // as if it did not exist.
+        return Err(ApiError::NotFound { what: "case" });
     }
     if store::is_continued(tx, case_id).await? {
         return Err(ApiError::failed_precondition(

@@ -5,7 +5,7 @@ use relief_proto::intake::v1 as pb;
 use relief_runtime::ServiceContext;
 use tonic::{Request, Response, Status};
 
-use crate::{care, cases, departure, encounters, incidents, rescue_points, sightings};
+use crate::{care, cases, departure, encounters, incidents, refusals, rescue_points, sightings};
 
 /// Implements the generated `IntakeService` trait.
 #[derive(Debug, Clone)]
@@ -92,6 +92,15 @@ impl relief_proto::intake::v1::intake_service_server::IntakeService for IntakeSe
         request: Request<pb::AdmitPersonRequest>,
     ) -> Reply<pb::AdmitPersonResponse> {
         Ok(Response::new(cases::admit(&self.context, request).await?))
+    }
+
+    async fn record_relief_refusal(
+        &self,
+        request: Request<pb::RecordReliefRefusalRequest>,
+    ) -> Reply<pb::RecordReliefRefusalResponse> {
+        Ok(Response::new(
+            refusals::record(&self.context, request).await?,
+        ))
     }
 
     async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Reply<pb::GetCaseResponse> {

@@ -11,6 +11,7 @@ mod encounters;
 mod flags;
 mod incidents;
 mod policy;
+mod refusals;
 mod rescue_points;
 mod scope;
 mod sightings;

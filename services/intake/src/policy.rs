@@ -35,6 +35,7 @@ pub fn policy() -> AccessPolicy {
         .allow(GRPC_SERVICE, "CompleteHospitalIdentification", &[Station])
         .allow(GRPC_SERVICE, "ReportHospitalStay", &[Hospital])
         .allow(GRPC_SERVICE, "AdmitPerson", &[Station])
+        .allow(GRPC_SERVICE, "RecordReliefRefusal", &[Station])
         .allow(
             GRPC_SERVICE,
             "GetCase",

@@ -161,17 +161,24 @@ pub async fn justify(
                      a mental disorder or intellectual disability)",
                 ));
             }
+            // A later reason replaces the first, but the stay is justified once: one event.
+            let first_time = row
+                .long_stay_reason
+                .as_deref()
+                .is_none_or(|r| r.trim().is_empty());
             store::set_long_stay_reason(tx, &row.id, &reason, now).await?;
-            append(
-                tx,
-                now,
-                &pb::StayJustified {
-                    case_id: row.id.clone(),
-                    division: row.division.clone(),
-                    justified_at: Some(timestamp(now)),
-                },
-            )
-            .await?;
+            if first_time {
+                append(
+                    tx,
+                    now,
+                    &pb::StayJustified {
+                        case_id: row.id.clone(),
+                        division: row.division.clone(),
+                        justified_at: Some(timestamp(now)),
+                    },
+                )
+                .await?;
+            }
             let row = store::fetch(Conn::Tx(tx), &case_id)
                 .await?
                 .ok_or(ApiError::NotFound { what: "case" })?;

@@ -9,6 +9,7 @@
 pub mod cluster;
 pub mod database;
 pub mod keys;
+pub mod logs;
 pub mod pki;
 pub mod wait;
 

@@ -217,15 +217,10 @@ where
             Ok(caller) => {
                 tracing::Span::current().record("caller", tracing::field::display(&caller));
                 request.extensions_mut().insert(caller);
-                // Take the service that was driven to readiness, leave a fresh clone behind.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let mut inner = crate::server::layer::take_ready(&mut self.inner);
                 Box::pin(inner.call(request))
             }
-            Err(error) => {
-                let status: tonic::Status = error.into();
-                Box::pin(async move { Ok(status.into_http()) })
-            }
+            Err(error) => crate::server::layer::reject(error),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! already-bound listener until the shutdown future resolves.
 
 mod background;
+pub(crate) mod layer;
 mod overload;
 mod rate_limit;
 mod rpc_telemetry;

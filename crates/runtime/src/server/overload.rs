@@ -62,14 +62,11 @@ where
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() else {
-            let status: tonic::Status = ApiError::Unavailable {
+            return crate::server::layer::reject(ApiError::Unavailable {
                 message: "the service is at its concurrency limit; retry with backoff".to_owned(),
-            }
-            .into();
-            return Box::pin(async move { Ok(status.into_http()) });
+            });
         };
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = crate::server::layer::take_ready(&mut self.inner);
         Box::pin(async move {
             // The slot is held until the response head is ready; a stream's body does not hold it.
             let response = inner.call(request).await;

@@ -73,15 +73,12 @@ where
             .get::<Caller>()
             .is_some_and(|caller| self.limiter.check_key(&caller.spiffe_id()).is_err());
         if over_quota {
-            let status: tonic::Status = ApiError::ResourceExhausted {
+            return crate::server::layer::reject(ApiError::ResourceExhausted {
                 message: "this caller's request rate is over its quota; retry with backoff"
                     .to_owned(),
-            }
-            .into();
-            return Box::pin(async move { Ok(status.into_http()) });
+            });
         }
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = crate::server::layer::take_ready(&mut self.inner);
         Box::pin(inner.call(request))
     }
 }

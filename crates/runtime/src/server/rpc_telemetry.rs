@@ -108,8 +108,7 @@ where
         );
         continue_trace(&span, request.headers());
         let started = Instant::now();
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = crate::server::layer::take_ready(&mut self.inner);
         let future = {
             let _entered = span.enter();
             inner.call(request)

@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod paging;
 pub mod personal_data;
 pub mod pki;
+pub mod scope;
 pub mod secret;
 pub mod server;
 pub mod shutdown;
@@ -31,6 +32,7 @@ pub mod telemetry;
 pub mod time;
 pub mod tls;
 pub mod units;
+pub mod validate;
 
 pub use auth::{AccessPolicy, caller};
 pub use caller::{Caller, CallerKind};

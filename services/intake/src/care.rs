@@ -18,7 +18,7 @@ use relief_runtime::time::timestamp;
 use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
 use tonic::Request;
 
-use crate::validate::Violations;
+use relief_runtime::validate::Violations;
 use store::ServiceRow;
 
 const DEFAULT_PAGE: i64 = 100;

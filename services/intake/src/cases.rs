@@ -27,7 +27,7 @@ use relief_runtime::deadlines::DeadlineHandler;
 use relief_runtime::{ApiError, Caller, CallerKind, ServiceContext};
 use tonic::Request;
 
-use crate::scope;
+use relief_runtime::scope;
 use store::CaseRow;
 
 pub use person::PERSON_COLUMN;

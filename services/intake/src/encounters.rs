@@ -18,8 +18,8 @@ use relief_runtime::time::timestamp;
 use relief_runtime::{ApiError, Caller, ServiceContext, caller, idempotency};
 use tonic::Request;
 
-use crate::validate::Violations;
 use crate::{flags, sightings, units};
+use relief_runtime::validate::Violations;
 
 use store::Row;
 

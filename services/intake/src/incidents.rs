@@ -26,8 +26,8 @@ use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
 use tonic::Request;
 
 use crate::care::case_ref;
-use crate::validate::Violations;
 use recipients::Notice;
+use relief_runtime::validate::Violations;
 use store::{AbuseRow, IncidentRow};
 
 /// Hours a recipient has to acknowledge an incident or abuse notification [product].

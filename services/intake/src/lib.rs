@@ -13,10 +13,8 @@ mod incidents;
 mod policy;
 mod refusals;
 mod rescue_points;
-mod scope;
 mod sightings;
 mod units;
-mod validate;
 
 use std::future::Future;
 

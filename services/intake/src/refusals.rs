@@ -9,7 +9,7 @@ use relief_runtime::{ApiError, ServiceContext, caller, idempotency, with_tx};
 use tonic::Request;
 
 use crate::flags;
-use crate::validate::Violations;
+use relief_runtime::validate::Violations;
 
 /// `RecordReliefRefusal`.
 pub async fn record(

@@ -16,8 +16,8 @@ use relief_runtime::paging::{decode_time_token, next_time_token, page_size};
 use relief_runtime::{ApiError, Caller, ServiceContext, caller, idempotency};
 use tonic::Request;
 
-use crate::scope;
-use crate::validate::Violations;
+use relief_runtime::scope;
+use relief_runtime::validate::Violations;
 use store::RescuePointRow;
 
 /// The page size of a list without one, and the cap.

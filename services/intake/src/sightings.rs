@@ -15,8 +15,8 @@ use relief_runtime::{
 use tonic::Request;
 
 use crate::flags;
-use crate::scope;
-use crate::validate::Violations;
+use relief_runtime::scope;
+use relief_runtime::validate::Violations;
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;

@@ -11,7 +11,7 @@ use relief_proto::intake::v1 as pb;
 use relief_runtime::db::{Db, Tx};
 use relief_runtime::{ApiError, Caller, CallerKind, with_db, with_tx};
 
-use crate::scope;
+use relief_runtime::scope;
 
 /// A case, as these rules see it.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -12,7 +12,7 @@ use super::person::PersonRecord;
 use super::stay;
 use super::store::CaseRow;
 use crate::flags;
-use crate::validate::{UNKNOWN_DIVISION_CODE, Violations};
+use relief_runtime::validate::{UNKNOWN_DIVISION_CODE, Violations};
 
 /// Longest accepted name, in characters.
 const MAX_NAME: usize = 100;

@@ -10,8 +10,8 @@ use tonic::Request;
 use super::person::PersonRecord;
 use super::store::{self, Conn, ListFilter};
 use super::{convert, visible};
-use crate::scope;
-use crate::validate::Violations;
+use relief_runtime::scope;
+use relief_runtime::validate::Violations;
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;

@@ -17,7 +17,7 @@ use tonic::Request;
 
 use super::store::{self, CaseRow, Conn};
 use super::{convert, visible};
-use crate::validate::Violations;
+use relief_runtime::validate::Violations;
 
 /// The `FAILED_PRECONDITION` reason of a split of a link that does not exist or is already
 /// split.

@@ -15,7 +15,7 @@ use tonic::Request;
 
 use super::store::{self, CaseRow, Conn};
 use super::{convert, is_open, is_own_station};
-use crate::validate::Violations;
+use relief_runtime::validate::Violations;
 
 /// The deadline kind of "stay over 10 days".
 pub const STAY_DEADLINE: &str = "intake.stay_over_10_days";

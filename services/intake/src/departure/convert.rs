@@ -9,7 +9,7 @@ use relief_runtime::{ApiError, Caller, ServiceContext};
 
 use super::store::FollowUpRow;
 use crate::units;
-use crate::validate::Violations;
+use relief_runtime::validate::Violations;
 
 /// The longest notes or situation accepted, in characters.
 const MAX_TEXT: usize = 2000;

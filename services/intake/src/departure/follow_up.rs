@@ -23,7 +23,8 @@ use tonic::Request;
 use super::convert::{FollowUpRecord, follow_up_to_proto};
 use super::store::{self, FollowUpRow, Record};
 use crate::incidents::recipients;
-use crate::{scope, units};
+use crate::units;
+use relief_runtime::scope;
 
 /// The deadline kind of a follow-up.
 pub const FOLLOW_UP_DEADLINE: &str = "intake.follow_up";

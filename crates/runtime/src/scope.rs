@@ -2,7 +2,7 @@
 //! (xxxx00) or province-level (xx0000) division, every division inside it. Objects outside the
 //! caller's scope answer NOT_FOUND, exactly as if they did not exist.
 
-use relief_runtime::{ApiError, Caller, CallerKind};
+use crate::{ApiError, Caller, CallerKind};
 
 /// Whether a unit of `caller_division` covers `division`.
 pub fn covers(caller_division: &str, division: &str) -> bool {

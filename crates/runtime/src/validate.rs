@@ -1,8 +1,8 @@
-//! Request validation shared by the intake handlers: every failure names its field, and all of
+//! Request validation shared by the services' handlers: every failure names its field, and all of
 //! a request's bad fields are reported together.
 
+use crate::{ApiError, FieldViolation};
 use chrono::{DateTime, Utc};
-use relief_runtime::{ApiError, FieldViolation};
 
 /// The warning attached to an object whose division code is well formed but not in the national
 /// table (historical codes are many, so it is accepted).
@@ -65,7 +65,7 @@ impl Violations {
         value: Option<&prost_types::Timestamp>,
         now: DateTime<Utc>,
     ) -> DateTime<Utc> {
-        match relief_runtime::time::instant(field, value) {
+        match crate::time::instant(field, value) {
             Ok(instant) if instant > now + chrono::Duration::minutes(5) => {
                 // Five minutes of grace for clocks that run a little ahead of ours.
                 self.add(field, "must not be in the future");

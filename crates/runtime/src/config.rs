@@ -97,6 +97,9 @@ pub struct ServiceConfig {
     pub events: EventsConfig,
     /// Keys protecting personal data.
     pub personal_data: PersonalDataConfig,
+    /// The configurable numbers of the domain's deadlines (DOMAIN.md, "Deadlines and
+    /// escalations"); the defaults are the rules as written.
+    pub rules: RulesConfig,
     /// `None`: the system clock. `Some("")`: a dev clock starting now. `Some(RFC 3339 instant)`:
     /// a dev clock starting then. Never on by default; see [`crate::clock`].
     pub dev_clock: Option<String>,
@@ -177,6 +180,42 @@ impl Default for EventsConfig {
     }
 }
 
+/// The numbers of the domain's deadlines that operators may tune (DOMAIN.md: "All configurable;
+/// defaults below"). The defaults are the rules as DOMAIN.md states them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// Hours after admission within which a family-search notice is due (identity unknown).
+    pub notice_hours: u32,
+    /// Working days after admission within which a verification request is due.
+    pub verification_filing_working_days: u32,
+    /// Working days after filing after which an unacknowledged request is deemed received.
+    pub verification_acknowledge_working_days: u32,
+    /// The police's answer period, in months from receipt (an act period).
+    pub verification_answer_months: u32,
+    /// Days before the answer's due time at which the addressed unit is reminded.
+    pub verification_reminder_days: Vec<u32>,
+    /// Months after the stay began from which an unidentified person is stranded (a status
+    /// duration).
+    pub stranded_months: u32,
+    /// Hours a recipient has to acknowledge an identity notification before it escalates.
+    pub notification_acknowledge_hours: u32,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            notice_hours: 24,
+            verification_filing_working_days: 7,
+            verification_acknowledge_working_days: 3,
+            verification_answer_months: 1,
+            verification_reminder_days: vec![7, 1],
+            stranded_months: 3,
+            notification_acknowledge_hours: 24,
+        }
+    }
+}
+
 /// Keys protecting personal data at rest (AES-256-GCM) and the blind index (HMAC-SHA256).
 /// Keys are base64 of 32 random bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -230,6 +269,7 @@ impl ServiceConfig {
             peers: PeersConfig::default(),
             events: EventsConfig::default(),
             personal_data: PersonalDataConfig::default(),
+            rules: RulesConfig::default(),
             dev_clock: None,
         }
     }

@@ -92,6 +92,27 @@ macro_rules! with_db {
     };
 }
 
+/// A pool or an open transaction: reads that serve both a plain read and a mutation.
+#[derive(Debug)]
+pub enum Conn<'a> {
+    /// A connection from the pool.
+    Db(&'a Db),
+    /// The caller's transaction.
+    Tx(&'a mut Tx),
+}
+
+/// Runs `$body` with `$c` bound to a live executor of a [`Conn`] (a pool or the transaction's
+/// connection).
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Db(db) => $crate::with_db!(db, |$c| $body),
+            $crate::db::Conn::Tx(tx) => $crate::with_tx!(tx, |$c| $body),
+        }
+    };
+}
+
 /// Runs `$body` with `$conn` bound to the live transaction's connection (`&mut *tx`) of `$tx`
 /// (a `&mut Tx`).
 #[macro_export]

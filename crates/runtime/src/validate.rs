@@ -83,6 +83,53 @@ impl Violations {
         }
     }
 
+    /// An optional GB 11643 ID number: a violation of `field` for a bad format, check character
+    /// or birth date (the description never repeats the number); an unknown division code adds
+    /// [`UNKNOWN_DIVISION_CODE`] to `warnings`. `None` when empty or invalid.
+    pub fn id_number(
+        &mut self,
+        field: &str,
+        value: &str,
+        today: chrono::NaiveDate,
+        warnings: &mut Vec<String>,
+    ) -> Option<relief_legal::IdNumber> {
+        if value.trim().is_empty() {
+            return None;
+        }
+        match relief_legal::IdNumber::parse(value, today) {
+            Ok(id) => {
+                if id.division().is_none() {
+                    warnings.push(format!("{UNKNOWN_DIVISION_CODE}: {field}"));
+                }
+                Some(id)
+            }
+            Err(error) => {
+                self.add(field, &error.to_string());
+                None
+            }
+        }
+    }
+
+    /// A required enum field: unset or unknown is a violation (the returned default is then
+    /// unused).
+    pub fn required_enum<E: Default + PartialEq>(
+        &mut self,
+        field: &str,
+        value: Result<E, prost::UnknownEnumValue>,
+    ) -> E {
+        match value {
+            Ok(value) if value != E::default() => value,
+            Ok(_) => {
+                self.add(field, "is required");
+                E::default()
+            }
+            Err(_) => {
+                self.add(field, "is not a known value");
+                E::default()
+            }
+        }
+    }
+
     /// A required id field.
     pub fn required_id(&mut self, field: &str, value: &str) -> String {
         let value = value.trim();

@@ -1,6 +1,7 @@
 //! The four services in this process, on port 0, with a test PKI and fresh databases: what the
 //! end-to-end tests of every issue start from.
 
+use std::future::Future;
 use std::net::SocketAddr;
 
 use relief_cli::services;
@@ -62,6 +63,7 @@ impl ClusterBuilder {
         let dir = tempfile::tempdir().unwrap();
         let pki = TestPki::new();
         let shutdown = Shutdown::new();
+        let mut configs = Vec::new();
         let clock = Clock::dev(self.clock_start, None).unwrap();
         // One set of personal-data keys for the four services, as in `relief dev`.
         let personal_data = crate::keys::personal_data_config();
@@ -96,11 +98,19 @@ impl ClusterBuilder {
             }
             addrs.push((name, listener.local_addr().unwrap()));
             databases.push(database);
-            let stop = shutdown.wait();
-            let service_clock = clock.clone();
-            tasks.spawn(async move {
-                let run = (entry.run)(config, service_clock, listener, Box::pin(stop));
-                (name, run.await)
+            let own = Shutdown::new();
+            tasks.spawn(run_service(
+                entry,
+                config.clone(),
+                clock.clone(),
+                listener,
+                &shutdown,
+                &own,
+            ));
+            configs.push(RunningService {
+                entry,
+                config,
+                shutdown: own,
             });
         }
         let cluster = Cluster {
@@ -109,12 +119,44 @@ impl ClusterBuilder {
             addrs,
             shutdown,
             tasks,
+            running: configs,
             _databases: databases,
             _dir: dir,
         };
         let mut cluster = cluster;
         cluster.wait_serving().await;
         Some(cluster)
+    }
+}
+
+/// What it takes to start one service again.
+#[derive(Debug)]
+struct RunningService {
+    entry: services::ServiceEntry,
+    config: ServiceConfig,
+    shutdown: Shutdown,
+}
+
+/// Spawns one service that stops when the cluster's or its own shutdown is triggered.
+fn run_service(
+    entry: services::ServiceEntry,
+    config: ServiceConfig,
+    clock: Clock,
+    listener: TcpListener,
+    cluster: &Shutdown,
+    own: &Shutdown,
+) -> impl Future<Output = (&'static str, Result<(), RunError>)> + Send + 'static {
+    let name = entry.spec.name;
+    let (cluster, own) = (cluster.wait(), own.wait());
+    async move {
+        let stop = async move {
+            tokio::select! {
+                () = cluster => {}
+                () = own => {}
+            }
+        };
+        let run = (entry.run)(config, clock, listener, Box::pin(stop));
+        (name, run.await)
     }
 }
 
@@ -128,6 +170,7 @@ pub struct Cluster {
     addrs: Vec<(&'static str, SocketAddr)>,
     shutdown: Shutdown,
     tasks: JoinSet<(&'static str, Result<(), RunError>)>,
+    running: Vec<RunningService>,
     _databases: Vec<TestDatabase>,
     _dir: tempfile::TempDir,
 }
@@ -175,6 +218,51 @@ impl Cluster {
         material: &TlsMaterial,
     ) -> Result<Channel, client::ConnectError> {
         client::connect(&self.url(service), Some((material, service))).await
+    }
+
+    /// Stops `service` alone (a graceful shutdown, as on SIGTERM), then starts it again on the
+    /// same address, database, data directory and configuration, and waits until it serves:
+    /// what a restart in production does. Panics if the service stopped with an error.
+    pub async fn restart(&mut self, service: &str) {
+        let index = self
+            .running
+            .iter()
+            .position(|running| running.entry.spec.name == service)
+            .unwrap_or_else(|| panic!("no service {service} in the cluster"));
+        self.running[index].shutdown.trigger();
+        let (name, result) = self
+            .tasks
+            .join_next()
+            .await
+            .expect("the stopped service's task")
+            .expect("the service task panicked");
+        assert_eq!(name, service, "another service stopped during the restart");
+        result.unwrap_or_else(|e| panic!("{service} stopped with an error: {e}"));
+        let addr = self.addr(service);
+        // The old socket is closed; rebinding the same port may briefly race its release.
+        let mut listener = None;
+        for _ in 0..3000 {
+            match TcpListener::bind(addr).await {
+                Ok(bound) => {
+                    listener = Some(bound);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        }
+        let listener = listener.unwrap_or_else(|| panic!("cannot rebind {addr} for {service}"));
+        let own = Shutdown::new();
+        let running = &mut self.running[index];
+        running.shutdown = own.clone();
+        self.tasks.spawn(run_service(
+            running.entry,
+            running.config.clone(),
+            self.clock.clone(),
+            listener,
+            &self.shutdown,
+            &own,
+        ));
+        self.wait_serving().await;
     }
 
     async fn wait_serving(&mut self) {

@@ -1,12 +1,22 @@
-//! The relief identity service: identity files, family-search notices, police verification requests with their one-month answer deadline, the stranded register and settlement (DOMAIN.md section 2).
+//! The relief identity service: identity files, family-search notices, police verification requests with their one-month answer deadline, the stranded register, settlement and household restoration (DOMAIN.md section 2).
 //!
 //! [`run`] serves `relief.identity.v1.IdentityQueryService` (plus health and reflection) on an already-bound
 //! listener; the `relief-identity` binary and `relief dev` both call it.
 
 mod api;
+mod consumer;
+mod files;
+mod identity;
+mod notices;
 mod policy;
+mod restoration;
+mod settlement;
+mod stranded;
+mod units;
+mod verification;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use relief_proto::identity::v1::identity_query_service_server::IdentityQueryServiceServer;
 use relief_runtime::db::Migrations;
@@ -26,7 +36,11 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The columns of personal data this service encrypts; `relief reencrypt` rewrites them.
-pub const SENSITIVE_COLUMNS: &[SensitiveColumn] = &[];
+pub const SENSITIVE_COLUMNS: &[SensitiveColumn] = &[
+    identity::FILE_IDENTITY_COLUMN,
+    identity::RESULT_IDENTITY_COLUMN,
+    identity::RESULT_SAMPLE_COLUMN,
+];
 
 /// How the identity service starts.
 pub const SPEC: ServiceSpec = ServiceSpec {
@@ -49,6 +63,16 @@ pub async fn run(
     let context = ServiceContext::open(&SPEC, config, clock).await?;
     let api = IdentityQueryServiceServer::new(api::IdentityQueryServiceApi::new(&context))
         .max_decoding_message_size(context.max_message_bytes());
-    let parts = ServiceParts::new(Routes::new(api), policy());
+    let mut parts = ServiceParts::new(Routes::new(api), policy());
+    for (kind, handler) in files::deadline_handlers()
+        .into_iter()
+        .chain(verification::deadline_handlers())
+    {
+        parts.deadline_handlers.insert(kind, handler);
+    }
+    parts.event_handlers.insert(
+        "intake",
+        Arc::new(consumer::IntakeEvents::new(&context)) as _,
+    );
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

@@ -12,7 +12,7 @@ use super::person::PersonRecord;
 use super::stay;
 use super::store::CaseRow;
 use crate::flags;
-use relief_runtime::validate::{UNKNOWN_DIVISION_CODE, Violations};
+use relief_runtime::validate::Violations;
 
 /// Longest accepted name, in characters.
 const MAX_NAME: usize = 100;
@@ -74,7 +74,7 @@ impl Admission {
                 &format!("must be between 0 (unknown) and {MAX_AGE}"),
             );
         }
-        let id_number = id_number(&mut check, &given.id_number, today, &mut warnings);
+        let id_number = check.id_number("person.id_number", &given.id_number, today, &mut warnings);
         let household_division = if given.household_division.trim().is_empty() {
             String::new()
         } else {
@@ -95,18 +95,13 @@ impl Admission {
         let admitted_at = check
             .past_instant("admitted_at", request.admitted_at.as_ref(), now)
             .trunc_subsecs(6);
-        let referral = required_enum(
-            &mut check,
-            "referral",
-            pb::Referral::try_from(request.referral),
-        );
+        let referral = check.required_enum("referral", pb::Referral::try_from(request.referral));
         let referral_encounter_id =
             referral_encounter(&mut check, referral, &request.referral_encounter_id);
         // Departure slice: a TRANSFER names the case it continues.
         let transferred_from_case_id =
             transferred_from(&mut check, referral, &request.transferred_from_case_id);
-        let identity_status = required_enum(
-            &mut check,
+        let identity_status = check.required_enum(
             "identity_status",
             pb::IdentityStatus::try_from(request.identity_status),
         );
@@ -232,52 +227,6 @@ fn birth_date(check: &mut Violations, value: &str, today: NaiveDate) -> Option<N
         None
     } else {
         Some(date)
-    }
-}
-
-/// An optional GB 11643 ID number: INVALID_ARGUMENT on `person.id_number` for a bad format,
-/// check character or birth date (the message never repeats the number); an unknown division
-/// code is a warning.
-fn id_number(
-    check: &mut Violations,
-    value: &str,
-    today: NaiveDate,
-    warnings: &mut Vec<String>,
-) -> Option<IdNumber> {
-    let field = "person.id_number";
-    if value.trim().is_empty() {
-        return None;
-    }
-    match IdNumber::parse(value, today) {
-        Ok(id) => {
-            if id.division().is_none() {
-                warnings.push(format!("{UNKNOWN_DIVISION_CODE}: {field}"));
-            }
-            Some(id)
-        }
-        Err(error) => {
-            check.add(field, &error.to_string());
-            None
-        }
-    }
-}
-
-/// A required enum field: unset or unknown is a violation; the returned value is then unused.
-fn required_enum<E: Default + PartialEq>(
-    check: &mut Violations,
-    field: &str,
-    value: Result<E, prost::UnknownEnumValue>,
-) -> E {
-    match value {
-        Ok(value) if value != E::default() => value,
-        Ok(_) => {
-            check.add(field, "is required");
-            E::default()
-        }
-        Err(_) => {
-            check.add(field, "is not a known value");
-            E::default()
-        }
     }
 }
 

@@ -57,24 +57,8 @@ const COLUMNS: &str = "id, case_number, station, division, admitted_at, referral
     long_stay_justified_at, person, id_number_index, warnings, created_at, turns_16_at, \
     transferred_from_case_id";
 
-/// A pool or an open transaction: reads that serve both a plain read and a mutation.
-#[derive(Debug)]
-pub enum Conn<'a> {
-    /// A connection from the pool.
-    Db(&'a Db),
-    /// The caller's transaction.
-    Tx(&'a mut Tx),
-}
-
-/// Runs `$body` with `$conn` bound to a live executor of a [`Conn`].
-macro_rules! with_conn {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            Conn::Db(db) => with_db!(db, |$c| $body),
-            Conn::Tx(tx) => with_tx!(tx, |$c| $body),
-        }
-    };
-}
+pub use relief_runtime::db::Conn;
+use relief_runtime::with_conn;
 
 /// Gives the next sequence number of the case numbers of `division` in `year`: an upsert that takes the counter row's
 /// lock (PostgreSQL) or runs under the single writer (SQLite), so concurrent admissions never

@@ -1,0 +1,409 @@
+//! What the identity test binaries share: a testkit cluster per backend (all four real services,
+//! one dev clock) with a pool on the identity database (for what no RPC shows: the outbox,
+//! deadline rows, the audit log), the callers, admissions through intake, and waiting for
+//! identity to have applied intake's feed.
+//!
+//! Include it with `#[macro_use] #[path = "common/kit.rs"] mod kit;`.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+use prost::{Message, Name};
+use relief_proto::identity::v1 as pb;
+use relief_proto::identity::v1::identity_query_service_client::IdentityQueryServiceClient;
+use relief_proto::intake::v1 as intake;
+use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
+use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
+use relief_runtime::db::Db;
+use relief_runtime::{Caller, CallerKind, with_db};
+use relief_testkit::{Cluster, TestBackend, wait_until};
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+/// Runs `$body` (a block using `$kit: Kit`) once on SQLite and once on PostgreSQL, each with a
+/// fresh cluster whose dev clock starts now: `mod $name { sqlite, postgres }`.
+macro_rules! cluster_tests {
+    ($name:ident, |$kit:ident| $body:block) => {
+        cluster_tests!($name, start = None, |$kit| $body);
+    };
+    ($name:ident, start = $start:expr, |$kit:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some(mut $kit) =
+                    kit::Kit::start(relief_testkit::TestBackend::Sqlite, $start).await
+                else {
+                    return;
+                };
+                let _ = &mut $kit;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(mut $kit) =
+                    kit::Kit::start(relief_testkit::TestBackend::Postgres, $start).await
+                else {
+                    return;
+                };
+                let _ = &mut $kit;
+                $body
+            }
+        }
+    };
+}
+
+/// A running cluster and pools on its identity and intake databases.
+#[derive(Debug)]
+pub struct Kit {
+    pub cluster: Cluster,
+    /// The identity database.
+    pub db: Db,
+    /// The intake database.
+    pub intake_db: Db,
+}
+
+/// The RFC 3339 instant `text` (with its offset), for `cluster_tests!(.., start = ..)`.
+pub fn at(text: &str) -> Option<DateTime<Utc>> {
+    Some(
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc),
+    )
+}
+
+impl Kit {
+    /// A cluster on `backend` whose dev clock starts at `start` (now if `None`); `None` only
+    /// for PostgreSQL without `RELIEF_TEST_POSTGRES_URL` outside CI.
+    pub async fn start(backend: TestBackend, start: Option<DateTime<Utc>>) -> Option<Kit> {
+        Kit::start_with(backend, start, |_, _| {}).await
+    }
+
+    /// As [`Kit::start`], adjusting each service's configuration first.
+    pub async fn start_with(
+        backend: TestBackend,
+        start: Option<DateTime<Utc>>,
+        configure: impl Fn(&str, &mut relief_runtime::ServiceConfig) + Send + 'static,
+    ) -> Option<Kit> {
+        let urls = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&urls);
+        let mut builder = Cluster::builder()
+            .backend(backend)
+            .configure(move |service, config| {
+                configure(service, config);
+                if service == "identity" || service == "intake" {
+                    seen.lock()
+                        .unwrap()
+                        .push((service.to_owned(), config.database_url.clone().unwrap()));
+                }
+            });
+        if let Some(start) = start {
+            builder = builder.clock_start(start);
+        }
+        let cluster = builder.start().await?;
+        let urls = urls.lock().unwrap().clone();
+        let url = |name: &str| {
+            urls.iter()
+                .find(|(service, _)| service == name)
+                .map(|(_, url)| url.clone())
+                .unwrap()
+        };
+        let db = Db::open(&url("identity"), 2).await.unwrap();
+        let intake_db = Db::open(&url("intake"), 2).await.unwrap();
+        Some(Kit {
+            cluster,
+            db,
+            intake_db,
+        })
+    }
+
+    /// The cluster's dev clock, now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.cluster.clock.now()
+    }
+
+    /// Moves the shared dev clock forward to `to` (sweepers wake at once).
+    pub fn set_clock(&self, to: DateTime<Utc>) {
+        self.cluster.clock.set(to).unwrap();
+    }
+
+    /// Moves the shared dev clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        self.cluster.clock.advance(by).unwrap();
+    }
+
+    /// An identity client presenting `who`'s certificate.
+    pub async fn identity(&self, who: &Caller) -> IdentityQueryServiceClient<Channel> {
+        IdentityQueryServiceClient::new(self.cluster.channel("identity", who).await)
+    }
+
+    /// An intake client presenting `who`'s certificate.
+    pub async fn intake(&self, who: &Caller) -> IntakeServiceClient<Channel> {
+        IntakeServiceClient::new(self.cluster.channel("intake", who).await)
+    }
+
+    /// A client of identity's notifications presenting `who`'s certificate.
+    pub async fn notifications(&self, who: &Caller) -> NotificationServiceClient<Channel> {
+        NotificationServiceClient::new(self.cluster.channel("identity", who).await)
+    }
+
+    /// Admits a person at `station` with `status` at `admitted_at` through intake; returns the
+    /// case id.
+    pub async fn admit(
+        &self,
+        station: &Caller,
+        status: intake::IdentityStatus,
+        admitted_at: DateTime<Utc>,
+    ) -> String {
+        self.intake(station)
+            .await
+            .admit_person(admission(status, admitted_at))
+            .await
+            .unwrap()
+            .into_inner()
+            .case
+            .unwrap()
+            .case_id
+    }
+
+    /// Admits an UNKNOWN person at `station` at `admitted_at` and waits for identity to open its
+    /// file; returns the file.
+    pub async fn admit_unknown(
+        &self,
+        station: &Caller,
+        admitted_at: DateTime<Utc>,
+    ) -> pb::IdentityFile {
+        let case_id = self
+            .admit(station, intake::IdentityStatus::Unknown, admitted_at)
+            .await;
+        self.wait_file(station, &case_id).await
+    }
+
+    /// Waits (60 s ceiling) until identity has a file for `case_id`, read as `station`.
+    pub async fn wait_file(&self, station: &Caller, case_id: &str) -> pb::IdentityFile {
+        let client = self.identity(station).await;
+        let request = pb::GetIdentityFileRequest {
+            case_id: case_id.to_owned(),
+            ..Default::default()
+        };
+        wait_until("identity opens the file of the admitted case", || {
+            let (mut client, request) = (client.clone(), request.clone());
+            async move { client.get_identity_file(request).await.is_ok() }
+        })
+        .await;
+        client
+            .clone()
+            .get_identity_file(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .file
+            .unwrap()
+    }
+
+    /// Reads the file `file_id` as `who`.
+    pub async fn file(&self, who: &Caller, file_id: &str) -> pb::IdentityFile {
+        self.identity(who)
+            .await
+            .get_identity_file(pb::GetIdentityFileRequest {
+                file_id: file_id.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .file
+            .unwrap()
+    }
+
+    /// The identity events of type `M`, in feed order.
+    pub async fn events<M: Message + Name + Default>(&self) -> Vec<M> {
+        events_in::<M>(&self.db).await
+    }
+
+    /// The intake events of type `M`, in feed order.
+    pub async fn intake_events<M: Message + Name + Default>(&self) -> Vec<M> {
+        events_in::<M>(&self.intake_db).await
+    }
+
+    /// Waits (60 s ceiling) until identity has written `n` events of type `M`; returns them.
+    pub async fn wait_events<M: Message + Name + Default>(&self, n: usize) -> Vec<M> {
+        wait_until(&format!("{n} {} event(s)", M::full_name()), || async {
+            self.events::<M>().await.len() >= n
+        })
+        .await;
+        self.events::<M>().await
+    }
+
+    /// Every identity outbox payload, raw, to look for personal data in.
+    pub async fn raw_events(&self) -> Vec<Vec<u8>> {
+        relief_runtime::events::outbox::read_after(&self.db, 0, 100_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|event| event.payload)
+            .collect()
+    }
+
+    /// `SELECT COUNT(*)`-like scalar of a query text on the identity database.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        with_db!(&self.db, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)
+        .unwrap()
+    }
+
+    /// Closes the pools and stops the cluster, failing on any service error.
+    pub async fn stop(self) {
+        self.db.close().await;
+        self.intake_db.close().await;
+        self.cluster.stop().await.unwrap();
+    }
+}
+
+async fn events_in<M: Message + Name + Default>(db: &Db) -> Vec<M> {
+    relief_runtime::events::outbox::read_after(db, 0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.type_url == M::type_url())
+        .map(|event| M::decode(event.payload.as_slice()).unwrap())
+        .collect()
+}
+
+/// A walk-in admission at `admitted_at` with identity `status`; for a STATED or CONFIRMED
+/// identity the person gives a name.
+pub fn admission(
+    status: intake::IdentityStatus,
+    admitted_at: DateTime<Utc>,
+) -> intake::AdmitPersonRequest {
+    let person = match status {
+        intake::IdentityStatus::Unknown => intake::Person {
+            estimated_age: 60,
+            ..Default::default()
+        },
+        _ => intake::Person {
+            name: "王五".to_owned(),
+            estimated_age: 45,
+            ..Default::default()
+        },
+    };
+    intake::AdmitPersonRequest {
+        request_id: request_id(),
+        person: Some(person),
+        admitted_at: Some(relief_runtime::time::timestamp(admitted_at)),
+        referral: intake::Referral::WalkIn as i32,
+        identity_status: status as i32,
+        health_check: "体温正常".to_owned(),
+        ..Default::default()
+    }
+}
+
+pub fn unit(kind: CallerKind, division: &str, id: &str) -> Caller {
+    Caller::new(kind, division, id).unwrap()
+}
+
+pub fn city_station() -> Caller {
+    unit(CallerKind::Station, "211100", "city-station")
+}
+pub fn xlt_station() -> Caller {
+    unit(CallerKind::Station, "211103", "xlt-station")
+}
+pub fn sz_station() -> Caller {
+    unit(CallerKind::Station, "211102", "sz-station")
+}
+pub fn xlt_civil_affairs() -> Caller {
+    unit(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs")
+}
+pub fn sz_civil_affairs() -> Caller {
+    unit(CallerKind::CivilAffairs, "211102", "sz-civil-affairs")
+}
+pub fn city_civil_affairs() -> Caller {
+    unit(CallerKind::CivilAffairs, "211100", "city-civil-affairs")
+}
+pub fn xlt_government() -> Caller {
+    unit(CallerKind::Government, "211103", "xlt-government")
+}
+/// The city police bureau (市公安局): overdue answers escalate to it.
+pub fn city_police() -> Caller {
+    unit(CallerKind::Police, "211100", "city-police")
+}
+/// The DNA unit.
+pub fn forensics() -> Caller {
+    unit(CallerKind::Police, "211100", "city-police-forensics")
+}
+/// The face-recognition unit.
+pub fn face_unit() -> Caller {
+    unit(CallerKind::Police, "211100", "city-police-face")
+}
+pub fn xlt_police() -> Caller {
+    unit(CallerKind::Police, "211103", "xlt-police")
+}
+pub fn city_finance() -> Caller {
+    unit(CallerKind::Supervisor, "211100", "city-finance")
+}
+pub fn intake_service() -> Caller {
+    relief_runtime::pki::service_caller("intake")
+}
+
+/// A valid 18-character ID number: division, birth date `yyyymmdd`, 3-digit sequence, and the
+/// ISO 7064 MOD 11-2 check character.
+pub fn id_number(division: &str, birth: &str, sequence: &str) -> String {
+    let body = format!("{division}{birth}{sequence}");
+    let check = relief_legal::check_character(&body).unwrap();
+    format!("{body}{check}")
+}
+
+/// `id` with a wrong check character.
+pub fn with_bad_check(id: &str) -> String {
+    let (body, check) = id.split_at(17);
+    let wrong = if check == "0" { '1' } else { '0' };
+    format!("{body}{wrong}")
+}
+
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A request carrying `x-relief-purpose`.
+pub fn with_purpose<T>(message: T, purpose: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        relief_runtime::personal_data::PURPOSE_HEADER,
+        purpose.parse().unwrap(),
+    );
+    request
+}
+
+/// The `ErrorInfo.reason` of a status.
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
+/// The fields of a status's `BadRequest` violations.
+pub fn fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| v.field.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The instant of a protobuf timestamp.
+pub fn instant(timestamp: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
+    relief_runtime::time::instant("timestamp", timestamp).unwrap()
+}

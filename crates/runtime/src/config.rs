@@ -347,11 +347,45 @@ impl ServiceConfig {
                 "database_max_connections",
                 u64::from(self.database_max_connections),
             ),
+            ("rules.notice_hours", u64::from(self.rules.notice_hours)),
+            (
+                "rules.verification_filing_working_days",
+                u64::from(self.rules.verification_filing_working_days),
+            ),
+            (
+                "rules.verification_acknowledge_working_days",
+                u64::from(self.rules.verification_acknowledge_working_days),
+            ),
+            (
+                "rules.verification_answer_months",
+                u64::from(self.rules.verification_answer_months),
+            ),
+            (
+                "rules.stranded_months",
+                u64::from(self.rules.stranded_months),
+            ),
+            (
+                "rules.notification_acknowledge_hours",
+                u64::from(self.rules.notification_acknowledge_hours),
+            ),
         ];
         for (key, value) in positive {
             if value == 0 {
                 return Err(ConfigError::new(key, "must be greater than 0"));
             }
+        }
+        // A reminder must fall inside the answer period (at most ~28 days per month of it).
+        let longest = u64::from(self.rules.verification_answer_months) * 28;
+        if let Some(days) = self
+            .rules
+            .verification_reminder_days
+            .iter()
+            .find(|days| **days == 0 || u64::from(**days) >= longest)
+        {
+            return Err(ConfigError::new(
+                "rules.verification_reminder_days",
+                format!("{days} is not a number of days inside the answer period"),
+            ));
         }
         if self
             .log_filter
@@ -451,6 +485,34 @@ mod tests {
         std::fs::write(&bad, "[limits]\nrequest_timeout_ms = \"soon\"\n").unwrap();
         let error = ServiceConfig::load(50051, Some(&bad)).unwrap_err();
         assert_eq!(error.key, "limits.request_timeout_ms");
+    }
+
+    #[test]
+    fn deadline_rules_are_read_from_a_file_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rules.toml");
+        std::fs::write(
+            &file,
+            "[rules]\nverification_reminder_days = [10, 3, 1]\nstranded_months = 6\n",
+        )
+        .unwrap();
+        let config = ServiceConfig::load(50051, Some(&file)).unwrap();
+        assert_eq!(config.rules.verification_reminder_days, [10, 3, 1]);
+        assert_eq!(config.rules.stranded_months, 6);
+        assert_eq!(config.rules.notice_hours, 24, "unset rules keep their default");
+
+        let mut config = ServiceConfig::defaults(50051);
+        config.rules.verification_reminder_days = vec![7, 40];
+        assert_eq!(
+            config.validate().unwrap_err().key,
+            "rules.verification_reminder_days"
+        );
+        let mut config = ServiceConfig::defaults(50051);
+        config.rules.verification_answer_months = 0;
+        assert_eq!(
+            config.validate().unwrap_err().key,
+            "rules.verification_answer_months"
+        );
     }
 
     #[test]

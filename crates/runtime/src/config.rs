@@ -499,7 +499,10 @@ mod tests {
         let config = ServiceConfig::load(50051, Some(&file)).unwrap();
         assert_eq!(config.rules.verification_reminder_days, [10, 3, 1]);
         assert_eq!(config.rules.stranded_months, 6);
-        assert_eq!(config.rules.notice_hours, 24, "unset rules keep their default");
+        assert_eq!(
+            config.rules.notice_hours, 24,
+            "unset rules keep their default"
+        );
 
         let mut config = ServiceConfig::defaults(50051);
         config.rules.verification_reminder_days = vec![7, 40];

@@ -120,6 +120,22 @@ pub async fn cancel_subject(
     Ok(done)
 }
 
+/// Locks the pending deadlines of `subject` for the rest of `tx` (PostgreSQL: a no-op update
+/// takes the row locks, waiting for a sweeper that is firing one of them; SQLite has one
+/// writer). A mutation that will cancel a subject's deadlines and also lock the subject's own
+/// row takes these first: the order the sweeper takes them in (the deadline row it claimed,
+/// then the subject in its handler), so the two never deadlock. Deadline handlers must not call
+/// it (two sweepers holding two rows of one subject would wait on each other).
+pub async fn lock_subject(tx: &mut Tx, subject: &str) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query("UPDATE deadlines SET state = state WHERE subject = $1 AND state = 'pending'")
+            .bind(subject)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
+}
+
 /// Counts of pending deadlines: all, and those already due at `now`.
 pub async fn counts(db: &Db, now: DateTime<Utc>) -> Result<(i64, i64), sqlx::Error> {
     with_db!(db, |pool| {

@@ -86,6 +86,9 @@ impl ClusterBuilder {
             let mut config = ServiceConfig::defaults(0);
             config.data_dir = dir.path().join(name);
             config.database_url = Some(database.url().clone());
+            // Four services per cluster and clusters in parallel share one PostgreSQL (100
+            // connections by default): a small pool each keeps the suite under that.
+            config.database_max_connections = 5;
             config.tls_ca_file = ca;
             config.tls_cert_file = cert;
             config.tls_key_file = key;

@@ -127,7 +127,8 @@ impl IdentityRecord {
             (!self.household_division.is_empty(), "household_division"),
         ]
         .into_iter()
-        .filter_map(|(present, field)| present.then(|| format!("{prefix}.{field}")))
+        .filter(|(present, _)| *present)
+        .map(|(_, field)| format!("{prefix}.{field}"))
         .collect()
     }
 

@@ -66,6 +66,8 @@ pub async fn run(
     let mut parts = ServiceParts::new(Routes::new(api), policy());
     for (kind, handler) in files::deadline_handlers()
         .into_iter()
+        .chain(notices::deadline_handlers())
+        .chain(stranded::deadline_handlers())
         .chain(verification::deadline_handlers())
     {
         parts.deadline_handlers.insert(kind, handler);

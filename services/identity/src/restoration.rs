@@ -1,35 +1,48 @@
 //! Household restoration (恢复户籍): a station's request to a police unit, tracked to done.
+//!
+//! - [`request`]: `RequestHouseholdRestoration` (the station holding the case; one open request
+//!   per case), notifying the police unit.
+//! - [`complete`]: `CompleteHouseholdRestoration` (the addressed police unit).
+//! - [`reads`]: `ListHouseholdRestorations`, in the caller's scope.
+//! - [`store`]: the table.
+
+mod complete;
+mod reads;
+mod request;
+mod store;
 
 use relief_proto::identity::v1 as pb;
 use relief_runtime::{ApiError, ServiceContext};
 use tonic::Request;
 
+/// The notification kind the addressed police unit receives.
+pub const RESTORATION_REQUESTED_NOTIFICATION: &str = "HOUSEHOLD_RESTORATION_REQUESTED";
+
+/// The notification subject of restoration `id`.
+pub fn subject(id: &str) -> String {
+    format!("restoration/{id}")
+}
+
 /// `RequestHouseholdRestoration`.
 pub async fn request(
-    _context: &ServiceContext,
-    _request: Request<pb::RequestHouseholdRestorationRequest>,
+    context: &ServiceContext,
+    request: Request<pb::RequestHouseholdRestorationRequest>,
 ) -> Result<pb::RequestHouseholdRestorationResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "RequestHouseholdRestoration is being built".to_owned(),
-    })
+    request::request(context, request).await
 }
 
 /// `CompleteHouseholdRestoration`.
 pub async fn complete(
-    _context: &ServiceContext,
-    _request: Request<pb::CompleteHouseholdRestorationRequest>,
+    context: &ServiceContext,
+    request: Request<pb::CompleteHouseholdRestorationRequest>,
 ) -> Result<pb::CompleteHouseholdRestorationResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "CompleteHouseholdRestoration is being built".to_owned(),
-    })
+    complete::complete(context, request).await
 }
 
 /// `ListHouseholdRestorations`.
 pub async fn list(
-    _context: &ServiceContext,
-    _request: Request<pb::ListHouseholdRestorationsRequest>,
+    context: &ServiceContext,
+    request: Request<pb::ListHouseholdRestorationsRequest>,
 ) -> Result<pb::ListHouseholdRestorationsResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "ListHouseholdRestorations is being built".to_owned(),
-    })
+    reads::list(context, request).await
 }

@@ -1,37 +1,54 @@
 //! Settlement (落户安置): one application per stranded person to civil affairs and finance; civil
 //! affairs decides; approval records the collective household and, where the conditions are met,
 //! state support with central care.
+//!
+//! - [`file`]: `FileSettlementApplication` (the station holding a stranded person's file).
+//! - [`decide`]: `DecideSettlement` (civil affairs covering the case) and SettlementDecided.
+//! - [`reads`]: `ListSettlementApplications`, in the caller's scope.
+//! - [`addressees`]: who an application goes to (the civil-affairs and finance bureaus).
+//! - [`store`]: the table.
+
+mod addressees;
+mod decide;
+mod file;
+mod reads;
+mod store;
 
 use relief_proto::identity::v1 as pb;
 use relief_runtime::{ApiError, ServiceContext};
 use tonic::Request;
 
+/// The notification kind each addressee of a filed application receives.
+pub const SETTLEMENT_FILED_NOTIFICATION: &str = "SETTLEMENT_FILED";
+
+/// The notification kind the station receives when its application is decided.
+pub const SETTLEMENT_DECIDED_NOTIFICATION: &str = "SETTLEMENT_DECIDED";
+
+/// The deadline and notification subject of application `id`.
+pub fn subject(id: &str) -> String {
+    format!("settlement/{id}")
+}
+
 /// `FileSettlementApplication`.
 pub async fn file(
-    _context: &ServiceContext,
-    _request: Request<pb::FileSettlementApplicationRequest>,
+    context: &ServiceContext,
+    request: Request<pb::FileSettlementApplicationRequest>,
 ) -> Result<pb::FileSettlementApplicationResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "FileSettlementApplication is being built".to_owned(),
-    })
+    file::file(context, request).await
 }
 
 /// `DecideSettlement`.
 pub async fn decide(
-    _context: &ServiceContext,
-    _request: Request<pb::DecideSettlementRequest>,
+    context: &ServiceContext,
+    request: Request<pb::DecideSettlementRequest>,
 ) -> Result<pb::DecideSettlementResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "DecideSettlement is being built".to_owned(),
-    })
+    decide::decide(context, request).await
 }
 
 /// `ListSettlementApplications`.
 pub async fn list(
-    _context: &ServiceContext,
-    _request: Request<pb::ListSettlementApplicationsRequest>,
+    context: &ServiceContext,
+    request: Request<pb::ListSettlementApplicationsRequest>,
 ) -> Result<pb::ListSettlementApplicationsResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "ListSettlementApplications is being built".to_owned(),
-    })
+    reads::list(context, request).await
 }

@@ -2,96 +2,97 @@
 //! or deemed after 3 working days, escalated), forwarding (receipt and due time stay), the
 //! 1-month answer period (an act period from receipt, relief-legal), reminders, overdue
 //! escalation, and per-method results.
+//!
+//! A file per idea: [`store`] (the tables), [`convert`] (rows to messages), [`file`] (filing),
+//! [`receipt`] (acknowledged or deemed), [`deadlines`] (reminders, overdue), [`forward`],
+//! [`results`], [`reads`] (Get and the lists).
+
+mod convert;
+mod deadlines;
+mod file;
+mod forward;
+mod reads;
+mod receipt;
+mod results;
+mod store;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use relief_proto::identity::v1 as pb;
-use relief_runtime::db::Tx;
-use relief_runtime::deadlines::DeadlineHandlers;
-use relief_runtime::{ApiError, ServiceContext};
-use tonic::Request;
+use relief_runtime::db::{Conn, Tx};
+use relief_runtime::deadlines::{DeadlineHandlers, cancel_subject};
+use relief_runtime::{ApiError, Caller, CallerKind, ServiceContext};
+
+pub use file::file;
+pub use forward::forward;
+pub use reads::{get, list, list_pending};
+pub use receipt::acknowledge;
+pub use results::submit_result;
+
+use convert::Details;
+use store::RequestRow;
+
+/// The `FAILED_PRECONDITION` reason of a change to a withdrawn (or, for forwarding, answered)
+/// request.
+const CLOSED: &str = "VERIFICATION_CLOSED";
+
+/// What a NOT_FOUND names.
+const WHAT: &str = "verification request";
 
 /// The deadline handlers of verification requests, by kind.
 pub fn deadline_handlers() -> DeadlineHandlers {
-    DeadlineHandlers::new()
+    let mut handlers = DeadlineHandlers::new();
+    handlers.insert(
+        deadlines::DEEMED_RECEIPT,
+        Arc::new(receipt::DeemReceived) as _,
+    );
+    handlers.insert(deadlines::REMINDER, Arc::new(deadlines::Remind) as _);
+    handlers.insert(deadlines::OVERDUE, Arc::new(deadlines::MarkOverdue) as _);
+    handlers
 }
 
 /// Withdraws every unanswered request of file `file_id` (the identity was confirmed another
 /// way, or the stay ended): status WITHDRAWN, their deadlines cancelled.
 pub async fn withdraw_open(
     _context: &ServiceContext,
-    _tx: &mut Tx,
-    _file_id: &str,
-    _now: DateTime<Utc>,
+    tx: &mut Tx,
+    file_id: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    for row in store::open_of_file(tx, file_id).await? {
+        // The deadline rows before the request's, the order the sweeper takes them in.
+        store::lock_deadlines(tx, &row.id).await?;
+        if store::withdraw(tx, &row.id).await? {
+            cancel_subject(tx, now, &row.subject()).await?;
+        }
+    }
     Ok(())
 }
 
-/// `FileVerificationRequest`.
-pub async fn file(
-    _context: &ServiceContext,
-    _request: Request<pb::FileVerificationRequestRequest>,
-) -> Result<pb::FileVerificationRequestResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "FileVerificationRequest is being built".to_owned(),
-    })
+/// The request `id` addressed to the calling police unit now, locked for the rest of `tx`
+/// with its pending deadlines (those first, see [`store::lock_deadlines`]); NOT_FOUND for any
+/// other (a forwarded request is no longer the old unit's).
+async fn addressed_request(tx: &mut Tx, caller: &Caller, id: &str) -> Result<RequestRow, ApiError> {
+    store::lock_deadlines(tx, id).await?;
+    store::lock(tx, id).await?;
+    store::fetch(Conn::Tx(tx), id)
+        .await?
+        .filter(|row| caller.kind == CallerKind::Police && row.police_unit == caller.unit)
+        .ok_or(ApiError::NotFound { what: WHAT })
 }
 
-/// `GetVerificationRequest`.
-pub async fn get(
-    _context: &ServiceContext,
-    _request: Request<pb::GetVerificationRequestRequest>,
-) -> Result<pb::GetVerificationRequestResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "GetVerificationRequest is being built".to_owned(),
-    })
-}
-
-/// `ListPendingVerificationRequests`.
-pub async fn list_pending(
-    _context: &ServiceContext,
-    _request: Request<pb::ListPendingVerificationRequestsRequest>,
-) -> Result<pb::ListPendingVerificationRequestsResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "ListPendingVerificationRequests is being built".to_owned(),
-    })
-}
-
-/// `AcknowledgeVerificationRequest`.
-pub async fn acknowledge(
-    _context: &ServiceContext,
-    _request: Request<pb::AcknowledgeVerificationRequestRequest>,
-) -> Result<pb::AcknowledgeVerificationRequestResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "AcknowledgeVerificationRequest is being built".to_owned(),
-    })
-}
-
-/// `ForwardVerificationRequest`.
-pub async fn forward(
-    _context: &ServiceContext,
-    _request: Request<pb::ForwardVerificationRequestRequest>,
-) -> Result<pb::ForwardVerificationRequestResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "ForwardVerificationRequest is being built".to_owned(),
-    })
-}
-
-/// `SubmitVerificationResult`.
-pub async fn submit_result(
-    _context: &ServiceContext,
-    _request: Request<pb::SubmitVerificationResultRequest>,
-) -> Result<pb::SubmitVerificationResultResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "SubmitVerificationResult is being built".to_owned(),
-    })
-}
-
-/// `ListVerificationRequests`.
-pub async fn list(
-    _context: &ServiceContext,
-    _request: Request<pb::ListVerificationRequestsRequest>,
-) -> Result<pb::ListVerificationRequestsResponse, ApiError> {
-    Err(ApiError::Unimplemented {
-        message: "ListVerificationRequests is being built".to_owned(),
-    })
+/// The request `id` as a mutation returns it, read back as stored (so it shows what any later
+/// read shows, to the backend's precision): with its forwardings and results, personal parts
+/// omitted (a stored idempotent response holds no personal data).
+async fn response_of(
+    tx: &mut Tx,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<pb::VerificationRequest, ApiError> {
+    let row = store::fetch(Conn::Tx(tx), id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a verification request vanished in its transaction"))?;
+    let (forwardings, results) = store::details_of(Conn::Tx(tx), &[id]).await?;
+    convert::to_proto(&row, &forwardings, &results, Details::Omitted, now)
 }

@@ -407,3 +407,98 @@ pub fn fields(status: &tonic::Status) -> Vec<String> {
 pub fn instant(timestamp: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
     relief_runtime::time::instant("timestamp", timestamp).unwrap()
 }
+
+// ---- verification slice: filing, reading and answering police verification requests ----
+
+/// Files a verification request for `file_id` as `station`, asking `methods` of `police_unit`.
+pub async fn file_verification(
+    kit: &Kit,
+    station: &Caller,
+    file_id: &str,
+    methods: &[pb::VerificationMethod],
+    police_unit: &str,
+) -> Result<pb::VerificationRequest, tonic::Status> {
+    kit.identity(station)
+        .await
+        .file_verification_request(pb::FileVerificationRequestRequest {
+            request_id: request_id(),
+            file_id: file_id.to_owned(),
+            methods: methods.iter().map(|method| *method as i32).collect(),
+            police_unit: police_unit.to_owned(),
+            note: String::new(),
+        })
+        .await
+        .map(|response| response.into_inner().verification.unwrap())
+}
+
+/// Reads verification request `id` as `who` (no purpose).
+pub async fn get_verification(
+    kit: &Kit,
+    who: &Caller,
+    id: &str,
+) -> Result<pb::VerificationRequest, tonic::Status> {
+    kit.identity(who)
+        .await
+        .get_verification_request(pb::GetVerificationRequestRequest {
+            verification_id: id.to_owned(),
+        })
+        .await
+        .map(|response| response.into_inner().verification.unwrap())
+}
+
+/// Acknowledges verification request `id` as `who`.
+pub async fn acknowledge_verification(
+    kit: &Kit,
+    who: &Caller,
+    id: &str,
+) -> Result<pb::VerificationRequest, tonic::Status> {
+    kit.identity(who)
+        .await
+        .acknowledge_verification_request(pb::AcknowledgeVerificationRequestRequest {
+            request_id: request_id(),
+            verification_id: id.to_owned(),
+        })
+        .await
+        .map(|response| response.into_inner().verification.unwrap())
+}
+
+/// Submits the result of `method` of request `id` as `who`, with a fresh request id.
+pub async fn submit_verification_result(
+    kit: &Kit,
+    who: &Caller,
+    id: &str,
+    method: pb::VerificationMethod,
+    outcome: pb::submit_verification_result_request::Outcome,
+) -> Result<pb::VerificationRequest, tonic::Status> {
+    kit.identity(who)
+        .await
+        .submit_verification_result(pb::SubmitVerificationResultRequest {
+            request_id: request_id(),
+            verification_id: id.to_owned(),
+            method: method as i32,
+            outcome: Some(outcome),
+        })
+        .await
+        .map(|response| response.into_inner().verification.unwrap())
+}
+
+/// The notifications of `kind` addressed to `who`, as its notification list shows them.
+pub async fn notifications_of_kind(
+    kit: &Kit,
+    who: &Caller,
+    kind: &str,
+) -> Vec<relief_proto::notifications::v1::Notification> {
+    kit.notifications(who)
+        .await
+        .list_notifications(relief_proto::notifications::v1::ListNotificationsRequest {
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications
+        .into_iter()
+        .filter(|notification| notification.kind == kind)
+        .collect()
+}

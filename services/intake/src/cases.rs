@@ -34,6 +34,11 @@ pub use person::PERSON_COLUMN;
 // Departure slice: closing a case reads it and answers with it.
 pub(crate) use convert::to_proto as case_to_proto;
 pub(crate) use store::{CaseRow as StoredCase, Conn as CaseConn, fetch as fetch_case, repeat_of};
+// Settlement slice: intake's consumer of identity's feed records a confirmed identity on a case
+// and links the person's other cases.
+pub(crate) use person::PersonRecord;
+pub(crate) use repeat::{earlier_cases, link as link_repeats};
+pub(crate) use store::record_confirmed_identity;
 
 /// `AdmitPerson` (station only).
 pub async fn admit(

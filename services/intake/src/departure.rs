@@ -26,6 +26,8 @@ use relief_runtime::{ApiError, ServiceContext};
 use tonic::Request;
 
 pub use minor::turns_16_at;
+// Settlement slice: an approved settlement closes a case in the station.
+pub(crate) use discharge::close_settled;
 pub use transfer::{check_transfer, transfer_chain};
 
 /// `DischargeCase` (station, own cases).

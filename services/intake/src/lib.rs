@@ -9,6 +9,7 @@ mod cases;
 mod departure;
 mod encounters;
 mod flags;
+mod identity_events;
 mod incidents;
 mod policy;
 mod refusals;
@@ -67,5 +68,9 @@ pub async fn run(
     {
         parts.deadline_handlers.insert(kind, handler);
     }
+    parts.event_handlers.insert(
+        "identity",
+        std::sync::Arc::new(identity_events::IdentityEvents::new(&context)) as _,
+    );
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

@@ -295,3 +295,30 @@ fn beginning_of_time() -> DateTime<Utc> {
         .single()
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
+
+/// Settlement slice (intake's consumer of identity's feed): records on case `id` the identity
+/// the identity service confirmed: the person re-encrypted with it, the blind index of its ID
+/// number, the origin division it gives, and the identity status CONFIRMED.
+pub(crate) async fn record_confirmed_identity(
+    tx: &mut Tx,
+    id: &str,
+    person: &str,
+    id_number_index: Option<&str>,
+    origin_division: &str,
+    identity_status: i32,
+) -> Result<(), sqlx::Error> {
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE cases SET person = $2, id_number_index = $3, origin_division = $4, \
+             identity_status = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(person)
+        .bind(id_number_index)
+        .bind(origin_division)
+        .bind(identity_status)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })
+}

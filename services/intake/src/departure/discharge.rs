@@ -2,7 +2,7 @@
 //! in one transaction with the case's status, the departure row, the cancellation of the
 //! case's pending deadlines, the follow-up of a return home and `CaseClosed`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::intake::v1 as pb;
 use relief_runtime::db::Tx;
 use relief_runtime::deadlines;
@@ -107,6 +107,38 @@ fn check(row: &StoredCase, departure: &Departure) -> Result<(), ApiError> {
             "a person under 16 leaves only with a guardian or an escort",
         ));
     }
+    Ok(())
+}
+
+/// Who a departure closed by identity's SettlementDecided is recorded by: the identity service.
+const SETTLEMENT_RECORDED_BY: &str = "identity";
+
+/// Settlement slice (intake's consumer of identity's feed): closes the case `row`, in the
+/// station, because civil affairs approved the person's settlement: a departure of `kind`
+/// (SETTLED, or STATE_SUPPORT) at `decided_at`, through the same path as a discharge (status,
+/// departure row, pending deadlines cancelled, `CaseClosed`). The caller checked the status.
+pub(crate) async fn close_settled(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    row: &StoredCase,
+    kind: pb::DepartureKind,
+    decided_at: DateTime<Utc>,
+    notes: String,
+) -> Result<(), ApiError> {
+    let departure = Departure {
+        case_id: row.id.clone(),
+        kind,
+        // Microseconds, as both backends store them; never before the admission.
+        departed_at: decided_at.trunc_subsecs(6).max(row.admitted_at),
+        return_home: None,
+        transfer_to_station: None,
+        guardian_present: false,
+        escorted: false,
+        notes,
+        warnings: Vec::new(),
+    };
+    close(context, tx, now, SETTLEMENT_RECORDED_BY, row, &departure).await?;
     Ok(())
 }
 

@@ -1,0 +1,63 @@
+//! What intake does with the identity service's feed ("Who owns a stay"):
+//!
+//! - [`confirmed`]: `IdentityConfirmed` → the case takes the confirmed identity (asked of
+//!   identity by RPC, audited there: the event carries none), its origin division, and its
+//!   links to the person's other cases (repeat vagrancy).
+//! - [`settled`]: an approved `SettlementDecided` → a case in the station closes as settled or
+//!   taken into state support; a case in foster care is closed later by the end of the placement.
+//! - [`lookup`]: the `GetIdentityFile` call, as the intake service, with a purpose.
+//!
+//! Every other event of the feed is ignored. Each handler is idempotent: applied again, it
+//! changes nothing more.
+
+mod confirmed;
+mod lookup;
+mod settled;
+
+use prost::{Message, Name};
+use relief_proto::identity::v1 as pb;
+use relief_runtime::db::Tx;
+use relief_runtime::events::consumer::{EventHandler, ReceivedEvent};
+use relief_runtime::{ApiError, ServiceContext};
+
+use lookup::IdentityLookup;
+
+/// The handler of identity's feed.
+#[derive(Debug)]
+pub struct IdentityEvents {
+    context: ServiceContext,
+    lookup: IdentityLookup,
+}
+
+impl IdentityEvents {
+    /// The handler over the service context (clock, keys, peers, TLS material).
+    pub fn new(context: &ServiceContext) -> Self {
+        IdentityEvents {
+            context: context.clone(),
+            lookup: IdentityLookup::new(context),
+        }
+    }
+}
+
+/// The event `M` in `event`, if it is one.
+fn decode<M: Message + Name + Default>(event: &ReceivedEvent) -> Result<Option<M>, ApiError> {
+    if event.payload.type_url != M::type_url() {
+        return Ok(None);
+    }
+    M::decode(event.payload.value.as_slice())
+        .map(Some)
+        .map_err(ApiError::internal)
+}
+
+#[tonic::async_trait]
+impl EventHandler for IdentityEvents {
+    async fn apply(&self, tx: &mut Tx, event: &ReceivedEvent) -> Result<(), ApiError> {
+        if let Some(confirmed) = decode::<pb::IdentityConfirmed>(event)? {
+            return confirmed::apply(&self.context, &self.lookup, tx, &confirmed).await;
+        }
+        if let Some(decided) = decode::<pb::SettlementDecided>(event)? {
+            return settled::apply(&self.context, tx, &decided, event.occurred_at).await;
+        }
+        Ok(())
+    }
+}

@@ -11,7 +11,7 @@ pub mod consumer;
 pub mod feed;
 pub mod outbox;
 
-pub use consumer::{EventHandler, IgnoreEvents};
+pub use consumer::{EventHandler, IgnoreEvents, Prepared};
 pub use outbox::{Outbox, append};
 
 /// Which feeds each service consumes: `(consumer, source)`. The architecture's arrows, in one

@@ -1,8 +1,11 @@
 //! Events between services, through the real bootstrap: a test service named "intake" writes
 //! events, a test service named "identity" consumes its feed (the FEEDS table's arrow), and every
 //! event takes effect exactly once across consumer and producer restarts, a duplicate delivery, a
-//! producer that is down while events wait, a failed apply, and two consumer replicas. The event
-//! poll is one hour in all of these, so delivery comes from the wake-on-commit path.
+//! producer that is down while events wait, a failed apply, and two consumer replicas. A
+//! handler's preparation (a peer's call) runs outside the transaction: while it waits the
+//! service still writes, a failed one is retried without moving the cursor, `apply` gets its
+//! output, and an event already applied is not prepared again. The event poll is one hour in all
+//! of these, so delivery comes from the wake-on-commit path.
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is a failed test")]
 
@@ -10,8 +13,8 @@ mod common;
 
 use std::sync::Arc;
 
-use common::proto::EmitRequest;
-use common::{RecordEvents, Start, TestServer, count, station};
+use common::proto::{CreateRequest, EmitRequest};
+use common::{PreparingEvents, RecordEvents, Start, TestServer, count, station};
 use relief_runtime::events::consumer::EventHandler;
 use relief_runtime::{Clock, ServiceConfig, with_db};
 use relief_testkit::{TestBackend, TestDatabase, TestPki, backend_tests, wait_until};
@@ -72,6 +75,42 @@ impl Pair {
         })
         .await
     }
+}
+
+impl Pair {
+    /// Sets the stopped consumer's cursor back to the start (its applied ids stay).
+    async fn rewind_consumer(&self) {
+        let consumer_db = self
+            .consumer_db
+            .as_ref()
+            .map(|db| db.url().clone())
+            .unwrap_or_else(|| {
+                relief_runtime::secret::Secret::new(format!(
+                    "sqlite://{}",
+                    self.dir.path().join("identity.db").display()
+                ))
+            });
+        let raw = relief_runtime::Db::open(&consumer_db, 1).await.unwrap();
+        with_db!(&raw, |pool| {
+            sqlx::query("UPDATE consumer_cursors SET last_seq = 0")
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        raw.close().await;
+    }
+}
+
+/// Waits until the consumer's cursor reaches the producer's head.
+async fn wait_for_head(consumer: &TestServer, producer: &TestServer) {
+    let head = relief_runtime::events::outbox::head(&producer.db)
+        .await
+        .unwrap();
+    wait_until("the consumer's cursor to reach the head", || async {
+        consumer_cursor(consumer).await >= head
+    })
+    .await;
 }
 
 async fn emit(producer: &TestServer, pki: &TestPki, label: &str, count: i64) {
@@ -153,33 +192,9 @@ backend_tests!(
 
         // Duplicate delivery: rewind the cursor; every event comes again and changes nothing.
         consumer.stop().await;
-        let consumer_db = pair
-            .consumer_db
-            .as_ref()
-            .map(|db| db.url().clone())
-            .unwrap_or_else(|| {
-                relief_runtime::secret::Secret::new(format!(
-                    "sqlite://{}",
-                    pair.dir.path().join("identity.db").display()
-                ))
-            });
-        let raw = relief_runtime::Db::open(&consumer_db, 1).await.unwrap();
-        with_db!(&raw, |pool| {
-            sqlx::query("UPDATE consumer_cursors SET last_seq = 0")
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .unwrap();
-        raw.close().await;
+        pair.rewind_consumer().await;
         let consumer = pair.consumer(&producer.url(), handler.clone()).await;
-        let head = relief_runtime::events::outbox::head(&producer.db)
-            .await
-            .unwrap();
-        wait_until("the rewound consumer to reach the head again", || async {
-            consumer_cursor(&consumer).await >= head
-        })
-        .await;
+        wait_for_head(&consumer, &producer).await;
         assert_exactly_once(&consumer, 20).await;
         consumer.stop().await;
         producer.stop().await;
@@ -198,14 +213,75 @@ backend_tests!(
             .await;
         emit(&producer, &pair.pki, "flaky", 8).await;
         wait_received(&consumer, 8).await;
-        let head = relief_runtime::events::outbox::head(&producer.db)
+        wait_for_head(&consumer, &producer).await;
+        assert_exactly_once(&consumer, 8).await;
+        consumer.stop().await;
+        producer.stop().await;
+    }
+);
+
+backend_tests!(
+    a_preparation_holds_no_transaction_and_a_failed_one_is_retried_before_later_events,
+    |_db: TestDatabase| async move {
+        let pair = Pair::new(_db.backend()).await.unwrap();
+        let producer = pair.producer(None).await;
+        // The preparation of event 0 waits for the test (a slow peer); that of event 2 fails
+        // once (a peer down).
+        let handler = Arc::new(PreparingEvents::new(0, 2));
+        let consumer = pair.consumer(&producer.url(), handler.clone()).await;
+        emit(&producer, &pair.pki, "peer", 4).await;
+        handler.gate.arrived.acquire().await.unwrap().forget();
+
+        // While it waits, the consuming service writes: no transaction of its consumer is open
+        // (on SQLite a consumer transaction is the write lock, and this write would fail with
+        // "database is locked" after the busy timeout), and nothing is applied yet.
+        consumer
+            .client(&pair.pki, &station())
+            .await
+            .create(CreateRequest {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                value: "written while the consumer waits for a peer".to_owned(),
+            })
             .await
             .unwrap();
-        wait_until("the cursor to reach the head", || async {
-            consumer_cursor(&consumer).await >= head
+        assert_eq!(
+            count(&consumer.db, "SELECT COUNT(*) FROM received").await,
+            0
+        );
+        assert_eq!(consumer_cursor(&consumer).await, 0);
+
+        // Released: every event applies once, in order, the failed preparation retried, each
+        // apply with its preparation's output.
+        handler.gate.release.notify_one();
+        wait_received(&consumer, 4).await;
+        wait_for_head(&consumer, &producer).await;
+        assert_exactly_once(&consumer, 4).await;
+        assert!(handler.failed(), "the preparation of event 2 failed once");
+        assert_eq!(
+            count(
+                &consumer.db,
+                "SELECT COUNT(*) FROM received WHERE label = 'prepared:peer'"
+            )
+            .await,
+            4
+        );
+        let order: Vec<i64> = with_db!(&consumer.db, |pool| {
+            sqlx::query_scalar("SELECT n FROM received ORDER BY seq")
+                .fetch_all(pool)
+                .await
         })
-        .await;
-        assert_exactly_once(&consumer, 8).await;
+        .unwrap();
+        assert_eq!(order, [0, 1, 2, 3], "no event overtook the failed one");
+
+        // Delivered again (cursor rewound): the applied events are not prepared again (no
+        // needless call to a peer) and change nothing.
+        let preparations = handler.preparations();
+        consumer.stop().await;
+        pair.rewind_consumer().await;
+        let consumer = pair.consumer(&producer.url(), handler.clone()).await;
+        wait_for_head(&consumer, &producer).await;
+        assert_exactly_once(&consumer, 4).await;
+        assert_eq!(handler.preparations(), preparations);
         consumer.stop().await;
         producer.stop().await;
     }

@@ -33,7 +33,12 @@ fn decode<M: Message + Default>(payload: &prost_types::Any) -> Result<M, ApiErro
 
 #[tonic::async_trait]
 impl EventHandler for IntakeEvents {
-    async fn apply(&self, tx: &mut Tx, event: &ReceivedEvent) -> Result<(), ApiError> {
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        event: &ReceivedEvent,
+        _prepared: relief_runtime::events::Prepared,
+    ) -> Result<(), ApiError> {
         let payload = &event.payload;
         let now = self.context.clock.now();
         if payload.type_url == intake::PersonAdmitted::type_url() {

@@ -7,6 +7,11 @@
 //!   taken into state support; a case in foster care is closed later by the end of the placement.
 //! - [`lookup`]: the `GetIdentityFile` call, as the intake service, with a purpose.
 //!
+//! The RPC runs in the consumer's `prepare`, before its transaction (which on SQLite is the
+//! database's write lock): a slow or unreachable identity service delays this feed, never
+//! intake's other writes. Preparing writes nothing here, so a crash or a failure between it and
+//! the commit leaves nothing behind, and the next attempt asks again.
+//!
 //! Every other event of the feed is ignored. Each handler is idempotent: applied again, it
 //! changes nothing more.
 
@@ -17,7 +22,7 @@ mod settled;
 use prost::{Message, Name};
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::Tx;
-use relief_runtime::events::consumer::{EventHandler, ReceivedEvent};
+use relief_runtime::events::consumer::{EventHandler, Prepared, ReceivedEvent};
 use relief_runtime::{ApiError, ServiceContext};
 
 use lookup::IdentityLookup;
@@ -51,9 +56,21 @@ fn decode<M: Message + Name + Default>(event: &ReceivedEvent) -> Result<Option<M
 
 #[tonic::async_trait]
 impl EventHandler for IdentityEvents {
-    async fn apply(&self, tx: &mut Tx, event: &ReceivedEvent) -> Result<(), ApiError> {
+    async fn prepare(&self, event: &ReceivedEvent) -> Result<Prepared, ApiError> {
         if let Some(confirmed) = decode::<pb::IdentityConfirmed>(event)? {
-            return confirmed::apply(&self.context, &self.lookup, tx, &confirmed).await;
+            return confirmed::prepare(&self.context, &self.lookup, &confirmed).await;
+        }
+        Ok(Prepared::default())
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        event: &ReceivedEvent,
+        prepared: Prepared,
+    ) -> Result<(), ApiError> {
+        if let Some(confirmed) = decode::<pb::IdentityConfirmed>(event)? {
+            return confirmed::apply(&self.context, tx, &confirmed, prepared).await;
         }
         if let Some(decided) = decode::<pb::SettlementDecided>(event)? {
             return settled::apply(&self.context, tx, &decided, event.occurred_at).await;

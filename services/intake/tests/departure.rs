@@ -2,7 +2,8 @@
 //! own case in the station (idempotent; another station's case is NOT_FOUND; a case in foster
 //! care or already closed is refused), cancels its deadlines and emits `CaseClosed`; a person
 //! under 16 leaves only with a guardian or an escort; relatives need their ID checked; a
-//! transfer is continued by the receiving station's TRANSFER admission.
+//! transfer is continued by the receiving station's TRANSFER admission; a discharge racing the
+//! 10-day flag of the same case never fails (one lock order).
 
 #![allow(clippy::unwrap_used, reason = "test helpers: a panic is a failed test")]
 
@@ -15,6 +16,7 @@ use kit::*;
 use relief_proto::intake::v1 as pb;
 use relief_runtime::time::timestamp;
 use relief_runtime::{Caller, with_db};
+use relief_testkit::wait_until;
 use tonic::Code;
 
 fn instant(timestamp: &prost_types::Timestamp) -> DateTime<Utc> {
@@ -681,6 +683,83 @@ cluster_tests!(
         let mut expected = vec![first.case_id.clone(), continued.case_id.clone()];
         expected.sort_unstable();
         assert_eq!(repeats, expected);
+        kit.stop().await;
+    }
+);
+
+/// The states of the stay deadlines of `case_ids`: (fired, cancelled, pending).
+async fn stay_deadline_states(kit: &Kit, case_ids: &[String]) -> (usize, usize, usize) {
+    let mut states = (0, 0, 0);
+    for case_id in case_ids {
+        let state: String = with_db!(&kit.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT state FROM deadlines WHERE subject = $1 \
+                 AND kind = 'intake.stay_over_10_days'",
+            )
+            .bind(format!("case/{case_id}"))
+            .fetch_one(pool)
+            .await
+        })
+        .unwrap();
+        match state.as_str() {
+            "fired" => states.0 += 1,
+            "cancelled" => states.1 += 1,
+            _ => states.2 += 1,
+        }
+    }
+    states
+}
+
+cluster_tests!(
+    a_discharge_racing_the_ten_day_flag_of_its_case_never_fails,
+    |kit| {
+        // Rounds of cases whose 10-day deadlines fall due at one instant: the clock moves there
+        // and every case is discharged at once while the sweeper flags them one by one. Each
+        // side locks the case's deadline before the case row, so they wait for each other
+        // instead of deadlocking (on PostgreSQL one of a deadlocked pair is aborted: a
+        // DischargeCase answered INTERNAL).
+        const CASES: usize = 8;
+        const ROUNDS: usize = 3;
+        let client = kit.intake(&xlt_station()).await;
+        for round in 0..ROUNDS {
+            let admitted_at = kit.now() - Duration::hours(1);
+            let mut case_ids = Vec::new();
+            for n in 0..CASES {
+                let id = id_number("211103", "19700101", &format!("{:03}", round * CASES + n));
+                let case = kit
+                    .admit(&xlt_station(), admission(person("钱七", &id), admitted_at))
+                    .await;
+                case_ids.push(case.case_id);
+            }
+            let due = relief_legal::status_days(admitted_at, 10);
+            kit.cluster.clock.set(due).unwrap();
+            let mut discharges = tokio::task::JoinSet::new();
+            for case_id in &case_ids {
+                let mut client = client.clone();
+                let request = departure(case_id, pb::DepartureKind::SelfDeparture, due);
+                discharges.spawn(async move { client.discharge_case(request).await });
+            }
+            while let Some(done) = discharges.join_next().await {
+                let closed = done.unwrap().unwrap().into_inner().case.unwrap();
+                assert_eq!(closed.status, pb::CaseStatus::Closed as i32);
+            }
+
+            // Each deadline fired before its discharge (the stay was flagged, then closed) or
+            // was cancelled by it (never flagged).
+            wait_until("the sweeper is done with the round", || async {
+                stay_deadline_states(&kit, &case_ids).await.2 == 0
+            })
+            .await;
+            let (fired, cancelled, _) = stay_deadline_states(&kit, &case_ids).await;
+            assert_eq!(fired + cancelled, CASES);
+            let flagged = kit
+                .events::<pb::StayFlagged>()
+                .await
+                .into_iter()
+                .filter(|flag| case_ids.contains(&flag.case_id))
+                .count();
+            assert_eq!(flagged, fired);
+        }
         kit.stop().await;
     }
 );

@@ -5,7 +5,18 @@
 //! event comes again after a restart. A lease row (renewed on the system clock, not the dev
 //! clock: it is infrastructure, not legal time) lets one replica apply a feed while others wait;
 //! the applied-id table keeps even an overlap between two replicas from applying an event twice.
+//!
+//! What a handler needs from outside its own database (another service's RPC) it fetches in
+//! [`EventHandler::prepare`], BEFORE the transaction, never inside it: on SQLite the transaction
+//! is `BEGIN IMMEDIATE`, the database's one write lock, and on PostgreSQL it holds row locks, so a
+//! slow or unreachable peer inside it would make every write of the service wait behind the
+//! call (up to its deadline) and then fail. `prepare` has no side effects here, so whatever
+//! happens between it and the commit (a crash, a lost lease, a failed apply) leaves nothing: the
+//! next attempt prepares again. A failed `prepare` is retried with backoff exactly like a failed
+//! apply, and the cursor stays where it is, so later events never overtake it. An event already
+//! applied (a duplicate delivery) is not prepared at all.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,12 +49,56 @@ pub struct ReceivedEvent {
     pub payload: prost_types::Any,
 }
 
-/// What a service does with the events of one source. Runs inside the transaction that also
-/// advances the cursor: write only through `tx`.
+/// What a handler's [`EventHandler::prepare`] found outside the transaction, for its
+/// [`EventHandler::apply`]: one value of the handler's choosing, or nothing. Opaque: it may hold
+/// personal data fetched from a peer, so its `Debug` shows only whether it holds something.
+#[derive(Default)]
+pub struct Prepared(Option<Box<dyn Any + Send + Sync>>);
+
+impl Prepared {
+    /// `value`, for `apply`.
+    pub fn new<T: Any + Send + Sync>(value: T) -> Self {
+        Prepared(Some(Box::new(value)))
+    }
+
+    /// The value `prepare` stored, if it stored one of type `T`.
+    pub fn take<T: Any>(self) -> Option<T> {
+        self.0?.downcast::<T>().ok().map(|value| *value)
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(_) => f.write_str("Prepared(..)"),
+            None => f.write_str("Prepared(nothing)"),
+        }
+    }
+}
+
+/// What a service does with the events of one source: [`prepare`](EventHandler::prepare)
+/// outside any transaction (reads of peers), then [`apply`](EventHandler::apply) inside the
+/// transaction that also advances the cursor.
 #[tonic::async_trait]
 pub trait EventHandler: Send + Sync + 'static {
-    /// Applies one event. An error rolls everything back; the event is retried with backoff.
-    async fn apply(&self, tx: &mut Tx, event: &ReceivedEvent) -> Result<(), ApiError>;
+    /// Gathers what applying `event` needs from outside this service's database (e.g. a peer's
+    /// RPC, with a deadline), before the transaction, so no lock is held while it waits. Must
+    /// have no side effects in this service: it runs again on every retry, and may run for an
+    /// attempt that then applies nothing. An error is retried with backoff like an apply error;
+    /// the cursor stays. By default, nothing.
+    async fn prepare(&self, _event: &ReceivedEvent) -> Result<Prepared, ApiError> {
+        Ok(Prepared::default())
+    }
+
+    /// Applies one event with what [`prepare`](EventHandler::prepare) returned for it, writing
+    /// only through `tx`. An error rolls everything back; the event is retried (prepared again)
+    /// with backoff.
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        event: &ReceivedEvent,
+        prepared: Prepared,
+    ) -> Result<(), ApiError>;
 }
 
 /// A handler for a feed whose events a service does not act on yet: the cursor advances, nothing
@@ -53,7 +108,12 @@ pub struct IgnoreEvents;
 
 #[tonic::async_trait]
 impl EventHandler for IgnoreEvents {
-    async fn apply(&self, _tx: &mut Tx, event: &ReceivedEvent) -> Result<(), ApiError> {
+    async fn apply(
+        &self,
+        _tx: &mut Tx,
+        event: &ReceivedEvent,
+        _prepared: Prepared,
+    ) -> Result<(), ApiError> {
         tracing::debug!(type_url = %event.payload.type_url, "event not handled by this service");
         Ok(())
     }
@@ -288,7 +348,18 @@ impl Consumer {
         Ok(EventFeedServiceClient::new(channel))
     }
 
+    /// One attempt at `event`: prepared outside the transaction, then applied in it.
     async fn apply(&self, event: &ReceivedEvent) -> Result<Applied, ApiError> {
+        // Checked again in the transaction; here they spare a replica that lost the feed, or an
+        // event already applied, the handler's preparation (a peer's call, audited there).
+        if !self.holds_lease().await? {
+            return Ok(Applied::LeaseLost);
+        }
+        let prepared = if self.was_applied(&event.event_id).await? {
+            Prepared::default()
+        } else {
+            self.handler.prepare(event).await?
+        };
         let mut tx = self.context.db.begin().await?;
         let holder: Option<String> = with_tx!(&mut tx, |conn| {
             sqlx::query_scalar("SELECT holder FROM consumer_leases WHERE consumer = $1")
@@ -312,7 +383,7 @@ impl Consumer {
             .await
         })?;
         let outcome = if first_time.is_some() {
-            self.handler.apply(&mut tx, event).await?;
+            self.handler.apply(&mut tx, event, prepared).await?;
             Applied::Done
         } else {
             Applied::Duplicate
@@ -346,6 +417,31 @@ impl Consumer {
 
     async fn cursor(&self) -> Result<i64, sqlx::Error> {
         cursor(&self.context.db, &self.name).await
+    }
+
+    /// Whether the lease row names this consumer, read outside any transaction.
+    async fn holds_lease(&self) -> Result<bool, sqlx::Error> {
+        let holder: Option<String> = with_db!(&self.context.db, |pool| {
+            sqlx::query_scalar("SELECT holder FROM consumer_leases WHERE consumer = $1")
+                .bind(&self.name)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(holder.as_deref() == Some(self.holder.as_str()))
+    }
+
+    /// Whether the event `event_id` was applied already, read outside any transaction.
+    async fn was_applied(&self, event_id: &str) -> Result<bool, sqlx::Error> {
+        let applied: Option<String> = with_db!(&self.context.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT event_id FROM consumer_applied WHERE consumer = $1 AND event_id = $2",
+            )
+            .bind(&self.name)
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(applied.is_some())
     }
 
     /// Takes or renews the lease; true if this consumer holds it now.

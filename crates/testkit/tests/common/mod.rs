@@ -7,13 +7,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use prost::Message;
 use relief_runtime::auth::AccessPolicy;
 use relief_runtime::db::{Db, Migrations, Tx};
 use relief_runtime::deadlines::{Deadline, DeadlineHandler};
-use relief_runtime::events::consumer::{EventHandler, ReceivedEvent};
+use relief_runtime::events::consumer::{EventHandler, Prepared, ReceivedEvent};
 use relief_runtime::notifications::NewNotification;
 use relief_runtime::server::{ServiceContext, serve};
 use relief_runtime::{
@@ -273,7 +273,12 @@ impl RecordEvents {
 
 #[tonic::async_trait]
 impl EventHandler for RecordEvents {
-    async fn apply(&self, tx: &mut Tx, event: &ReceivedEvent) -> Result<(), ApiError> {
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        event: &ReceivedEvent,
+        _prepared: Prepared,
+    ) -> Result<(), ApiError> {
         let Ok(test_event) = proto::TestEvent::decode(event.payload.value.as_slice()) else {
             return Ok(()); // not a test event (e.g. a notification event)
         };
@@ -290,6 +295,92 @@ impl EventHandler for RecordEvents {
         if self.fail_once_at == Some(test_event.n) && !self.failed.swap(true, Ordering::SeqCst) {
             return Err(ApiError::internal("failing once on purpose"));
         }
+        Ok(())
+    }
+}
+
+/// The TestEvent in `event`, if it is one.
+fn test_event(event: &ReceivedEvent) -> Option<proto::TestEvent> {
+    if !event.payload.type_url.ends_with(".TestEvent") {
+        return None;
+    }
+    proto::TestEvent::decode(event.payload.value.as_slice()).ok()
+}
+
+/// Prepares each TestEvent before the consumer's transaction, as a handler calling a peer
+/// would: the label `apply` records is `prepared:<label>`, so a row shows that `apply` got
+/// `prepare`'s output. The preparation of the event `hold_at` waits at `gate` (a slow peer)
+/// until the test releases it; the one of `fail_once_at` fails once (a peer down).
+#[derive(Debug, Default)]
+pub struct PreparingEvents {
+    pub hold_at: Option<i64>,
+    pub fail_once_at: Option<i64>,
+    pub gate: Gate,
+    held: AtomicBool,
+    failed: AtomicBool,
+    preparations: AtomicUsize,
+}
+
+impl PreparingEvents {
+    pub fn new(hold_at: i64, fail_once_at: i64) -> Self {
+        PreparingEvents {
+            hold_at: Some(hold_at),
+            fail_once_at: Some(fail_once_at),
+            ..PreparingEvents::default()
+        }
+    }
+
+    /// How many times `prepare` ran for a TestEvent, failures included.
+    pub fn preparations(&self) -> usize {
+        self.preparations.load(Ordering::SeqCst)
+    }
+
+    /// Whether the preparation of `fail_once_at` has failed.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+}
+
+#[tonic::async_trait]
+impl EventHandler for PreparingEvents {
+    async fn prepare(&self, event: &ReceivedEvent) -> Result<Prepared, ApiError> {
+        let Some(test_event) = test_event(event) else {
+            return Ok(Prepared::default());
+        };
+        self.preparations.fetch_add(1, Ordering::SeqCst);
+        if self.hold_at == Some(test_event.n) && !self.held.swap(true, Ordering::SeqCst) {
+            let released = self.gate.release.notified();
+            self.gate.arrived.add_permits(1);
+            released.await;
+        }
+        if self.fail_once_at == Some(test_event.n) && !self.failed.swap(true, Ordering::SeqCst) {
+            return Err(ApiError::internal("the peer is down (on purpose)"));
+        }
+        Ok(Prepared::new(format!("prepared:{}", test_event.label)))
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        event: &ReceivedEvent,
+        prepared: Prepared,
+    ) -> Result<(), ApiError> {
+        let Some(test_event) = test_event(event) else {
+            return Ok(());
+        };
+        let label = prepared
+            .take::<String>()
+            .ok_or_else(|| ApiError::internal("apply did not get what prepare returned"))?;
+        with_tx!(tx, |conn| {
+            sqlx::query("INSERT INTO received (event_id, seq, label, n) VALUES ($1, $2, $3, $4)")
+                .bind(&event.event_id)
+                .bind(event.seq)
+                .bind(label)
+                .bind(test_event.n)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
         Ok(())
     }
 }

@@ -1,6 +1,12 @@
 //! `DischargeCase`: the admitting station closes a case in the station with a departure (离站),
 //! in one transaction with the case's status, the departure row, the cancellation of the
 //! case's pending deadlines, the follow-up of a return home and `CaseClosed`.
+//!
+//! Lock order: every closing first locks the case's pending deadlines ([`lock_case_deadlines`]),
+//! then reads and updates the case row. The sweeper takes them in that order too (it claims the
+//! deadline row, then its handler, e.g. the 10-day flag, updates the case); a closing that
+//! updated the case first and cancelled its deadlines after would deadlock with it on
+//! PostgreSQL, and one of the two would fail.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::intake::v1 as pb;
@@ -39,6 +45,7 @@ pub async fn discharge(
         &request.request_id,
         &request,
         async |tx| {
+            lock_case_deadlines(tx, &departure.case_id).await?;
             let row = cases::fetch_case(CaseConn::Tx(tx), &departure.case_id)
                 .await?
                 .filter(|row| caller.kind == CallerKind::Station && row.station == caller.unit)
@@ -110,22 +117,44 @@ fn check(row: &StoredCase, departure: &Departure) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The subject of a case's deadlines (`case/<id>`).
+fn case_subject(case_id: &str) -> String {
+    format!("case/{case_id}")
+}
+
+/// Locks the pending deadlines of case `case_id` for the rest of `tx`, waiting for a sweeper
+/// firing one of them: the first step of every closing, before the case row is read or updated
+/// (the module's lock order).
+async fn lock_case_deadlines(tx: &mut Tx, case_id: &str) -> Result<(), ApiError> {
+    deadlines::lock_subject(tx, &case_subject(case_id)).await?;
+    Ok(())
+}
+
 /// Who a departure closed by identity's SettlementDecided is recorded by: the identity service.
 const SETTLEMENT_RECORDED_BY: &str = "identity";
 
-/// Settlement slice (intake's consumer of identity's feed): closes the case `row`, in the
-/// station, because civil affairs approved the person's settlement: a departure of `kind`
-/// (SETTLED, or STATE_SUPPORT) at `decided_at`, through the same path as a discharge (status,
-/// departure row, pending deadlines cancelled, `CaseClosed`). The caller checked the status.
+/// Settlement slice (intake's consumer of identity's feed): closes the case `case_id` if it is
+/// in the station, because civil affairs approved the person's settlement: a departure of
+/// `kind` (SETTLED, or STATE_SUPPORT) at `decided_at`, through the same path as a discharge
+/// (status, departure row, pending deadlines cancelled, `CaseClosed`). A case intake does not
+/// have, or not in the station (in foster care, or closed already: a second delivery), is left
+/// alone. Returns whether it closed the case.
 pub(crate) async fn close_settled(
     context: &ServiceContext,
     tx: &mut Tx,
     now: DateTime<Utc>,
-    row: &StoredCase,
+    case_id: &str,
     kind: pb::DepartureKind,
     decided_at: DateTime<Utc>,
     notes: String,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
+    lock_case_deadlines(tx, case_id).await?;
+    let Some(row) = cases::fetch_case(CaseConn::Tx(tx), case_id).await? else {
+        return Ok(false);
+    };
+    if row.status != pb::CaseStatus::InStation as i32 {
+        return Ok(false);
+    }
     let departure = Departure {
         case_id: row.id.clone(),
         kind,
@@ -138,13 +167,14 @@ pub(crate) async fn close_settled(
         notes,
         warnings: Vec::new(),
     };
-    close(context, tx, now, SETTLEMENT_RECORDED_BY, row, &departure).await?;
-    Ok(())
+    close(context, tx, now, SETTLEMENT_RECORDED_BY, &row, &departure).await?;
+    Ok(true)
 }
 
 /// Closes the case `row` (checked, in the station) with `departure`, recorded by the station
 /// unit `recorded_by`: status, departure row, its pending deadlines cancelled, the follow-up of
-/// a return home, `CaseClosed`. Returns the follow-up id of a return home.
+/// a return home, `CaseClosed`. Returns the follow-up id of a return home. The caller locked
+/// the case's deadlines before reading `row` ([`lock_case_deadlines`]).
 async fn close(
     context: &ServiceContext,
     tx: &mut Tx,
@@ -194,7 +224,7 @@ async fn close(
         },
     )
     .await?;
-    deadlines::cancel_subject(tx, now, &format!("case/{}", row.id)).await?;
+    deadlines::cancel_subject(tx, now, &case_subject(&row.id)).await?;
     let follow_up_id = match home {
         Some(home) => Some(
             follow_up::open(

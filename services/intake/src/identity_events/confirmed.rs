@@ -5,11 +5,17 @@
 //! gets the blind index of the ID number, so the person's other cases are linked (repeat
 //! vagrancy, through the one linking path: RepeatLinked, split links never re-linked).
 //!
-//! Applied again, it writes the same values and finds every link already there.
+//! The identity is asked of the identity service in [`prepare`], outside the consumer's
+//! transaction (see [`relief_runtime::events::consumer`]); [`apply`] only writes.
+//!
+//! Applied again (the same event after its applied id was lost, or a second confirmation with
+//! the same identity), it writes the same values and finds every link already there: no second
+//! `RepeatLinked`, and a link staff split stays split.
 
 use relief_proto::identity::v1 as pb;
 use relief_proto::intake::v1 as intake;
 use relief_runtime::db::Tx;
+use relief_runtime::events::Prepared;
 use relief_runtime::personal_data::{self, BlindIndexKind};
 use relief_runtime::{ApiError, ServiceContext};
 
@@ -20,19 +26,52 @@ use crate::cases::{
 };
 use crate::departure::transfer_chain;
 
-/// Applies `event`.
-pub async fn apply(
+/// The identity confirmed in `event`, for [`apply`]: what identity's `GetIdentityFile`
+/// returns, read with intake's purpose. It holds personal data, so its `Debug` shows none.
+struct ConfirmedIdentity(pb::IdentityDetails);
+
+impl std::fmt::Debug for ConfirmedIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConfirmedIdentity(..)")
+    }
+}
+
+/// Before the transaction: asks identity who was confirmed (an RPC with a deadline; an error
+/// is retried by the consumer). Nothing is asked for a case intake does not have: there is
+/// nothing to update. Writes nothing.
+pub async fn prepare(
     context: &ServiceContext,
     lookup: &IdentityLookup,
+    event: &pb::IdentityConfirmed,
+) -> Result<Prepared, ApiError> {
+    if fetch_case(CaseConn::Db(&context.db), &event.case_id)
+        .await?
+        .is_none()
+    {
+        return Ok(Prepared::default());
+    }
+    let identity = lookup.identity(&event.file_id).await?;
+    Ok(Prepared::new(ConfirmedIdentity(identity)))
+}
+
+/// Applies `event` with the identity [`prepare`] fetched.
+pub async fn apply(
+    context: &ServiceContext,
     tx: &mut Tx,
     event: &pb::IdentityConfirmed,
+    prepared: Prepared,
 ) -> Result<(), ApiError> {
     // Identity learnt every case from this service's feed: a case missing here has nothing to
     // update.
     let Some(row) = fetch_case(CaseConn::Tx(tx), &event.case_id).await? else {
         return Ok(());
     };
-    let identity = lookup.identity(&event.file_id).await?;
+    // A case that appeared after `prepare` looked: the retry prepares again and finds it.
+    let Some(ConfirmedIdentity(identity)) = prepared.take::<ConfirmedIdentity>() else {
+        return Err(ApiError::internal(
+            "the confirmed identity was not fetched before the transaction",
+        ));
+    };
     let keys = personal_data::require(context.personal_data.as_deref())?;
     let mut person = PersonRecord::decrypt(keys, &row.id, &row.person)?;
     merge(&mut person, &identity);

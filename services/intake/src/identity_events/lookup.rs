@@ -1,7 +1,8 @@
 //! Asking the identity service who a confirmed person is: `GetIdentityFile` as the intake service
 //! (its certificate is a client certificate too; in plaintext mode the caller travels in
-//! `x-relief-caller`), with a stated purpose, so identity audits the read. A deadline bounds the
-//! call: a failure rolls the event back and the consumer retries it with backoff.
+//! `x-relief-caller`), with a stated purpose, so identity audits the read. It runs in the
+//! consumer's `prepare`, outside any transaction of intake's; a deadline bounds it, and a failure
+//! leaves the event unapplied for the consumer to retry with backoff.
 
 use std::time::Duration;
 

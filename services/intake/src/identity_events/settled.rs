@@ -10,7 +10,6 @@ use relief_proto::intake::v1 as intake;
 use relief_runtime::db::Tx;
 use relief_runtime::{ApiError, ServiceContext};
 
-use crate::cases::{CaseConn, fetch_case};
 use crate::departure::close_settled;
 
 /// Applies `event`; `occurred_at` stands in for a missing decision time.
@@ -21,14 +20,6 @@ pub async fn apply(
     occurred_at: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     if !event.approved {
-        return Ok(());
-    }
-    // Identity learnt every case from this service's feed: a case missing here cannot be
-    // settled here either.
-    let Some(row) = fetch_case(CaseConn::Tx(tx), &event.case_id).await? else {
-        return Ok(());
-    };
-    if row.status != intake::CaseStatus::InStation as i32 {
         return Ok(());
     }
     let kind = if event.state_support {
@@ -45,14 +36,18 @@ pub async fn apply(
         "settlement approved by civil affairs (application {})",
         event.application_id
     );
+    // Identity learnt every case from this service's feed: a case missing here cannot be
+    // settled here either; one not in the station (in foster care, or already closed) is left
+    // alone. `close_settled` checks both after locking the case's deadlines.
     close_settled(
         context,
         tx,
         context.clock.now(),
-        &row,
+        &event.case_id,
         kind,
         decided_at,
         notes,
     )
-    .await
+    .await?;
+    Ok(())
 }

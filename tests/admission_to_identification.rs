@@ -22,6 +22,7 @@ use relief_proto::intake::v1 as intake;
 use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_runtime::db::Db;
 use relief_runtime::{Caller, CallerKind, with_db};
+use relief_testkit::fixtures::{request_id, with_purpose};
 use relief_testkit::{Cluster, TestBackend, wait_until};
 use tonic::transport::Channel;
 
@@ -119,22 +120,8 @@ fn forensics() -> Caller {
     Caller::new(CallerKind::Police, "211100", "city-police-forensics").unwrap()
 }
 
-fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
 fn timestamp(at: DateTime<Utc>) -> Option<prost_types::Timestamp> {
     Some(relief_runtime::time::timestamp(at))
-}
-
-/// A request carrying `x-relief-purpose`.
-fn with_purpose<T>(message: T, purpose: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        relief_runtime::personal_data::PURPOSE_HEADER,
-        purpose.parse().unwrap(),
-    );
-    request
 }
 
 /// A valid ID number of a man born 1975-03-08 with his household in Xinglongtai (211103).

@@ -8,6 +8,7 @@
 
 pub mod cluster;
 pub mod database;
+pub mod fixtures;
 pub mod keys;
 pub mod logs;
 pub mod pki;

@@ -8,6 +8,7 @@ mod consumer;
 mod files;
 mod identity;
 mod notices;
+mod notify;
 mod policy;
 mod restoration;
 mod settlement;

@@ -20,10 +20,17 @@
 //! transfer does not reset the months: the file and its deadlines continue, and the station
 //! holding the case at the time is the one notified.
 //!
-//! **On time**: the first notice of an UNKNOWN identity when published by `notice_due_at`; the
-//! first notice of a stated identity always (nothing was due); a later notice when it was
-//! recorded before the end of the status month its publication falls in — exactly the notices
-//! that count for their window, so `on_time = false` marks a window already reported overdue.
+//! **On time**: the first notice of an UNKNOWN identity when published *and recorded* by
+//! `notice_due_at` ([`first_notice_on_time`]: the rule the notice deadline's handler checks, so
+//! `on_time = false` exactly when NoticeOverdue is or will be raised for the file); the first
+//! notice of a stated identity always (nothing was due); a later notice when it was recorded
+//! before the end of the status month its publication falls in — exactly the notices that
+//! count for their window, so `on_time = false` marks a window already reported overdue.
+//!
+//! A notice's `recorded_at` is read from the clock once the file is locked: a deadline handler
+//! checking the same file (it takes the lock too) either sees the notice, or ran first and the
+//! notice is then recorded at or after the handler's "now", past the due time it fired for. So
+//! the flag and the overdue events agree whoever runs first.
 
 pub mod refresh;
 pub mod store;
@@ -73,14 +80,16 @@ pub async fn record(
 ) -> Result<pb::RecordNoticePublicationResponse, ApiError> {
     let caller = caller(&request)?.clone();
     let request = request.into_inner();
-    // Stored to the microsecond (PostgreSQL): the response says what a later read says.
-    let now = context.clock.now().trunc_subsecs(6);
     let mut check = Violations::new();
     let file_id = check.required_id("file_id", &request.file_id);
     let platform = check.required_text("platform", &request.platform, MAX_PLATFORM);
     let reference = check.required_text("reference", &request.reference, MAX_REFERENCE);
     let published_at = check
-        .past_instant("published_at", request.published_at.as_ref(), now)
+        .past_instant(
+            "published_at",
+            request.published_at.as_ref(),
+            context.clock.now(),
+        )
         .trunc_subsecs(6);
     check.finish()?;
     idempotency::run(
@@ -90,8 +99,13 @@ pub async fn record(
         &request.request_id,
         &request,
         async |tx| {
-            // Two notices of one file serialise, so exactly one of them is the initial one.
+            // Two notices of one file serialise, so exactly one of them is the initial one; and
+            // with the file's deadline handlers.
             files_store::lock(tx, &file_id).await?;
+            // Read under the lock (see the module doc); stored to the microsecond (PostgreSQL):
+            // the response says what a later read says. Never before `published_at`, which was
+            // checked against an earlier reading of the same clock.
+            let now = context.clock.now().trunc_subsecs(6);
             let file = files_store::fetch(Conn::Tx(tx), &file_id)
                 .await?
                 .filter(|file| file.station == caller.unit)
@@ -164,9 +178,36 @@ fn on_time(
 ) -> bool {
     if initial {
         // Only an UNKNOWN identity has a first-notice due time.
-        return file.notice_due_at.is_none_or(|due| published_at <= due);
+        return file
+            .notice_due_at
+            .is_none_or(|due| first_notice_on_time(due, published_at, recorded_at));
     }
     refresh::refresh_on_time(file.stay_began_at, published_at, recorded_at)
+}
+
+/// Whether a notice published at `published_at` and recorded at `recorded_at` meets the first
+/// notice's due time `due_at`: both before it (the due instant itself is late, as for every
+/// deadline). A notice recorded later did not exist for anyone at the due time, whatever date
+/// it claims.
+pub fn first_notice_on_time(
+    due_at: DateTime<Utc>,
+    published_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+) -> bool {
+    published_at < due_at && recorded_at < due_at
+}
+
+/// Whether file `file_id` has a notice meeting the first notice's due time `due_at`
+/// ([`first_notice_on_time`]): what the notice deadline's handler checks.
+pub async fn first_notice_met(
+    conn: Conn<'_>,
+    file_id: &str,
+    due_at: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    Ok(store::for_file(conn, file_id)
+        .await?
+        .iter()
+        .any(|notice| first_notice_on_time(due_at, notice.published_at, notice.recorded_at)))
 }
 
 /// The protobuf form of a stored notice.

@@ -14,9 +14,14 @@ mod file;
 mod reads;
 mod store;
 
+use chrono::{DateTime, Utc};
 use relief_proto::identity::v1 as pb;
+use relief_runtime::db::Tx;
+use relief_runtime::events::append;
 use relief_runtime::{ApiError, ServiceContext};
 use tonic::Request;
+
+use crate::files::store::FileRow;
 
 /// The notification kind each addressee of a filed application receives.
 pub const SETTLEMENT_FILED_NOTIFICATION: &str = "SETTLEMENT_FILED";
@@ -51,4 +56,20 @@ pub async fn list(
     request: Request<pb::ListSettlementApplicationsRequest>,
 ) -> Result<pb::ListSettlementApplicationsResponse, ApiError> {
     reads::list(context, request).await
+}
+
+/// A transfer admission continued `file` (now holding its new case): if the file has an
+/// approved application, SettlementDecided is appended again for the new case (same
+/// application, outcome and decision time). An approval decided while the person was in
+/// transit named the sending case, already closed as TRANSFERRED, so intake could not settle
+/// it; this lets intake close the receiving case as settled.
+pub async fn announce_again(
+    tx: &mut Tx,
+    file: &FileRow,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if let Some(row) = store::approved_for_file(tx, &file.id).await? {
+        append(tx, now, &decide::decided_event(&row, file)?).await?;
+    }
+    Ok(())
 }

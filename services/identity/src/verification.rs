@@ -82,6 +82,15 @@ async fn addressed_request(tx: &mut Tx, caller: &Caller, id: &str) -> Result<Req
         .ok_or(ApiError::NotFound { what: WHAT })
 }
 
+/// The division of the file of `row` now (a transfer moves the file; the request keeps the
+/// division of the case it was filed for): what its events and notifications carry, so they
+/// say where the file was when they happened.
+async fn division_now(tx: &mut Tx, row: &RequestRow) -> Result<String, ApiError> {
+    Ok(store::file_place(Conn::Tx(tx), &row.file_id)
+        .await?
+        .map_or_else(|| row.division.clone(), |(_, division)| division))
+}
+
 /// The request `id` as a mutation returns it, read back as stored (so it shows what any later
 /// read shows, to the backend's precision): with its forwardings and results, personal parts
 /// omitted (a stored idempotent response holds no personal data).

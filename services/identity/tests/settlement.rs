@@ -2,7 +2,8 @@
 //! admission is filed for once (一人一函) to civil affairs and finance; civil affairs covering the
 //! case decides; an approval with state support closes the case in intake (STATE_SUPPORT) and,
 //! with it, the identity file; a rejection allows a new application; each caller lists what its
-//! remit covers.
+//! remit covers. A filing or a decision queued behind a confirmation of the file sees the
+//! person identified (PostgreSQL: the file is locked before it is read).
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
@@ -350,3 +351,165 @@ cluster_tests!(
 fn instant_at(text: &str) -> chrono::DateTime<chrono::Utc> {
     kit::at(text).unwrap()
 }
+
+// ---- review fix (F3): a filing or a decision waiting for the file's lock reads the file as
+// ---- the mutation it waited for left it.
+
+/// Holds file `file_id`'s row lock in a transaction of the test's own (PostgreSQL) until the
+/// returned transaction ends, so the mutations of the file queue behind it in the order they
+/// ask. A lock without a new row version (`FOR UPDATE`, not an update): waiters then take the
+/// row strictly in turn.
+async fn hold_file(
+    pool: &sqlx::PgPool,
+    file_id: &str,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM identity_files WHERE id = $1 FOR UPDATE")
+        .bind(file_id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
+/// Waits until `n` sessions of the identity database wait for a lock.
+async fn wait_for_waiters(pool: &sqlx::PgPool, n: i64) {
+    wait_until(&format!("{n} session(s) waiting for the file"), || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        waiting == n
+    })
+    .await;
+}
+
+/// The station's confirmation of `file_id` by documents.
+fn confirmation(file_id: &str) -> pb::ConfirmIdentityRequest {
+    pb::ConfirmIdentityRequest {
+        request_id: request_id(),
+        file_id: file_id.to_owned(),
+        method: pb::ConfirmationMethod::Documents as i32,
+        identity: Some(pb::IdentityDetails {
+            name: "赵六".to_owned(),
+            ..Default::default()
+        }),
+        note: "亲属前来确认".to_owned(),
+    }
+}
+
+cluster_tests!(
+    a_filing_or_a_decision_queued_behind_a_confirmation_sees_the_person_identified,
+    start = kit::at("2026-01-15T10:00:00+08:00"),
+    |kit| {
+        let station = xlt_station();
+        let filed_first = kit
+            .admit_unknown(&station, instant_at("2026-01-15T09:00:00+08:00"))
+            .await;
+        let unfiled = kit
+            .admit_unknown(&station, instant_at("2026-01-15T09:00:00+08:00"))
+            .await;
+        kit.set_clock(instant_at("2026-04-17T10:00:00+08:00"));
+        kit.wait_events::<pb::PersonStranded>(2).await;
+        let mut client = kit.identity(&station).await;
+        let application = client
+            .file_settlement_application(filing(&filed_first.file_id))
+            .await
+            .unwrap()
+            .into_inner()
+            .application
+            .unwrap();
+        let mut civil_affairs = kit.identity(&xlt_civil_affairs()).await;
+
+        let relief_runtime::db::Db::Postgres(pool) = &kit.db else {
+            // SQLite runs one writing transaction at a time, from its first read: a filing or a
+            // decision after a confirmation simply sees it.
+            client
+                .confirm_identity(confirmation(&unfiled.file_id))
+                .await
+                .unwrap();
+            let error = client
+                .file_settlement_application(filing(&unfiled.file_id))
+                .await
+                .unwrap_err();
+            assert_eq!(reason(&error), "NOT_STRANDED");
+            client
+                .confirm_identity(confirmation(&filed_first.file_id))
+                .await
+                .unwrap();
+            let error = civil_affairs
+                .decide_settlement(approval(&application.application_id))
+                .await
+                .unwrap_err();
+            assert_eq!(reason(&error), "FILE_NOT_OPEN");
+            assert!(kit.events::<pb::SettlementDecided>().await.is_empty());
+            kit.stop().await;
+            return;
+        };
+        // Nothing else is due: no sweeper will queue for a file.
+        wait_until("every due deadline fired", || async {
+            let due: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM deadlines WHERE state = 'pending' AND run_at <= $1",
+            )
+            .bind(kit.now())
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            due == 0
+        })
+        .await;
+
+        // A confirmation queues for the file first, a filing second: the filing must see the
+        // person identified, not the file as it was before it queued.
+        let held = hold_file(pool, &unfiled.file_id).await;
+        let confirming = tokio::spawn({
+            let mut client = client.clone();
+            let request = confirmation(&unfiled.file_id);
+            async move { client.confirm_identity(request).await }
+        });
+        wait_for_waiters(pool, 1).await;
+        let filing_late = tokio::spawn({
+            let mut client = client.clone();
+            let request = filing(&unfiled.file_id);
+            async move { client.file_settlement_application(request).await }
+        });
+        wait_for_waiters(pool, 2).await;
+        held.commit().await.unwrap();
+        confirming.await.unwrap().unwrap();
+        let error = filing_late.await.unwrap().unwrap_err();
+        assert_eq!(
+            (error.code(), reason(&error).as_str()),
+            (Code::FailedPrecondition, "NOT_STRANDED")
+        );
+
+        // Likewise a confirmation, then an approval: it must see the person identified.
+        let held = hold_file(pool, &filed_first.file_id).await;
+        let confirming = tokio::spawn({
+            let mut client = client.clone();
+            let request = confirmation(&filed_first.file_id);
+            async move { client.confirm_identity(request).await }
+        });
+        wait_for_waiters(pool, 1).await;
+        let approving = tokio::spawn({
+            let request = approval(&application.application_id);
+            async move { civil_affairs.decide_settlement(request).await }
+        });
+        wait_for_waiters(pool, 2).await;
+        held.commit().await.unwrap();
+        confirming.await.unwrap().unwrap();
+        let error = approving.await.unwrap().unwrap_err();
+        assert_eq!(
+            (error.code(), reason(&error).as_str()),
+            (Code::FailedPrecondition, "FILE_NOT_OPEN")
+        );
+        assert!(kit.events::<pb::SettlementDecided>().await.is_empty());
+        assert_eq!(
+            ids(&kit, &station).await,
+            std::slice::from_ref(&application.application_id)
+        );
+        kit.stop().await;
+    }
+);

@@ -18,6 +18,7 @@ use relief_proto::intake::v1 as pb;
 use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_runtime::db::Db;
 use relief_runtime::{Caller, CallerKind, with_db};
+use relief_testkit::fixtures::request_id;
 use relief_testkit::{Cluster, TestBackend, wait_until};
 use tonic::transport::Channel;
 
@@ -228,10 +229,6 @@ fn sz_station() -> Caller {
 
 fn xlt_civil_affairs() -> Caller {
     Caller::new(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs").unwrap()
-}
-
-fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 /// A valid ID number with its household in Xinglongtai (211103).

@@ -10,9 +10,9 @@ use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_proto::notifications::v1::ListNotificationsRequest;
 use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
 use relief_runtime::{Caller, CallerKind};
+use relief_testkit::fixtures::{fields, reason, request_id};
 use relief_testkit::{Cluster, TestBackend, wait_until};
 use tonic::Code;
-use tonic_types::StatusExt;
 
 fn unit(kind: CallerKind, division: &str, id: &str) -> Caller {
     Caller::new(kind, division, id).unwrap()
@@ -37,31 +37,6 @@ async fn intake(cluster: &Cluster, who: &Caller) -> IntakeServiceClient<tonic::t
 
 fn ts(instant: chrono::DateTime<chrono::Utc>) -> Option<Timestamp> {
     Some(relief_runtime::time::timestamp(instant))
-}
-
-fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
-
-fn fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|bad| {
-            bad.field_violations
-                .iter()
-                .map(|v| v.field.clone())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn sighting_scope_and_validation(backend: TestBackend) {

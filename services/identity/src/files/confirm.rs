@@ -20,7 +20,10 @@ use crate::identity::{FILE_IDENTITY_COLUMN, IdentityRecord};
 /// The longest note accepted, in characters.
 const MAX_NOTE: usize = 1000;
 
-/// Confirms `file` (which must be open) as `identity`, established by `method` at `now`.
+/// Confirms `file` (which must be open) as `identity`, established by `method` at `now`. The
+/// file is locked (its pending deadlines first) and read again under the lock: whatever the
+/// caller read before may be stale (a transfer may have continued the file to another case, a
+/// closing or another confirmation may have ended it).
 pub async fn confirm(
     context: &ServiceContext,
     tx: &mut Tx,
@@ -30,9 +33,11 @@ pub async fn confirm(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    if !file.is_open() {
-        return Err(not_open());
-    }
+    store::lock_with_deadlines(tx, &file.id).await?;
+    let file = store::fetch(Conn::Tx(tx), &file.id)
+        .await?
+        .filter(FileRow::is_open)
+        .ok_or_else(not_open)?;
     // Stored to the microsecond (PostgreSQL): the event says what the row says.
     let now = now.trunc_subsecs(6);
     let keys = personal_data::require(context.personal_data.as_deref())?;
@@ -45,7 +50,6 @@ pub async fn confirm(
     } else {
         identity.household_division.as_str()
     };
-    store::lock_with_deadlines(tx, &file.id).await?;
     let confirmed = store::set_confirmed(
         tx,
         &file.id,
@@ -60,26 +64,35 @@ pub async fn confirm(
     )
     .await?;
     if !confirmed {
-        // Confirmed or closed meanwhile.
+        // Confirmed or closed meanwhile (the lock makes this a guard only).
         return Err(not_open());
     }
     deadlines::cancel_subject(tx, now, &file.subject()).await?;
     crate::verification::withdraw_open(context, tx, &file.id, now).await?;
-    append(
-        tx,
-        now,
-        &pb::IdentityConfirmed {
-            file_id: file.id.clone(),
-            case_id: file.case_id.clone(),
-            division: file.division.clone(),
-            confirmed_at: Some(timestamp(now)),
-            method: method as i32,
-            person_key: person_key.unwrap_or_default(),
-            origin_division: origin_division.to_owned(),
-        },
-    )
-    .await?;
+    let row = store::fetch(Conn::Tx(tx), &file.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a confirmed file vanished"))?;
+    append(tx, now, &confirmed_event(&row)?).await?;
     Ok(())
+}
+
+/// IdentityConfirmed of the confirmed file `row`, for its current case, from what the row
+/// stores: the confirmation's time, method, person key (the blind index of the ID number) and
+/// origin division; never the identity. A transfer admission continuing a confirmed file sends
+/// it again for the receiving case ([`super::stay`]).
+pub fn confirmed_event(row: &FileRow) -> Result<pb::IdentityConfirmed, ApiError> {
+    let confirmed_at = row
+        .confirmed_at
+        .ok_or_else(|| ApiError::internal(format!("file {} is not confirmed", row.id)))?;
+    Ok(pb::IdentityConfirmed {
+        file_id: row.id.clone(),
+        case_id: row.case_id.clone(),
+        division: row.division.clone(),
+        confirmed_at: Some(timestamp(confirmed_at)),
+        method: row.confirmation_method.unwrap_or_default(),
+        person_key: row.id_number_index.clone().unwrap_or_default(),
+        origin_division: row.origin_division.clone(),
+    })
 }
 
 /// What a valid `ConfirmIdentity` asks.

@@ -1,9 +1,14 @@
 //! The deadlines a file gets when it opens: the family-search notice (UNKNOWN identity only,
 //! `rules.notice_hours` after admission) and the verification request (`rules.
-//! verification_filing_working_days` working days). Each fires only if its act is still missing
-//! and the file still open; then an event tells reporting and the station and its county
-//! civil-affairs bureau are notified. Confirming or closing the file cancels them (subject
-//! `identity-file/<id>`); a transfer keeps them (the handler notifies whoever holds the file).
+//! verification_filing_working_days` working days). Each fires for a file still open whose act
+//! was not done by the legal instant (`deadline.due_at`): a notice published and recorded by
+//! then ([`crate::notices::first_notice_met`]), a request filed before it (24:00 of the last
+//! working day: [`store::request_filed_by`]). An act done later does not count, whether it was
+//! recorded before the sweeper fired or after: the outcome does not depend on when the sweeper
+//! ran, and it agrees with the act's own `on_time` / `filed_on_time`. Then an event tells
+//! reporting and the station and its county civil-affairs bureau are notified. Confirming or
+//! closing the file cancels them (subject `identity-file/<id>`); a transfer keeps them (the
+//! handler notifies whoever holds the file).
 
 use std::sync::Arc;
 
@@ -12,7 +17,6 @@ use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::deadlines::{self, Deadline, DeadlineHandler, DeadlineHandlers};
 use relief_runtime::events::append;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::time::timestamp;
 use relief_runtime::{ApiError, ServiceContext};
 
@@ -70,10 +74,13 @@ pub async fn schedule(tx: &mut Tx, now: DateTime<Utc>, file: &FileRow) -> Result
     Ok(())
 }
 
-/// The file a deadline is about, when it is still open (a confirmed or closed file's deadlines
-/// are cancelled, but the file may have changed since the sweeper claimed the row).
+/// The file a deadline is about, locked and read under the lock, when it is still open (a
+/// confirmed or closed file's deadlines are cancelled, but the file may have changed since the
+/// sweeper claimed the row). The lock serialises the check with a notice or a request being
+/// recorded for the file, and with a transfer continuing it (the event names the current case).
 async fn open_file(tx: &mut Tx, deadline: &Deadline) -> Result<Option<FileRow>, ApiError> {
     let file_id = String::from_utf8_lossy(&deadline.payload).into_owned();
+    store::lock(tx, &file_id).await?;
     let file = store::fetch(Conn::Tx(tx), &file_id)
         .await?
         .ok_or_else(|| ApiError::internal(format!("deadline for a missing file {file_id}")))?;
@@ -93,28 +100,24 @@ async fn notify(
         .into_iter()
         .collect();
     recipients.extend(units::civil_affairs_for(context, &file.division));
-    notifications::issue(
+    crate::notify::tracked(
         context,
         tx,
-        &NewNotification {
+        now,
+        crate::notify::Tracked {
             kind: kind.to_owned(),
             subject: file.subject(),
             division: file.division.clone(),
             summary,
             recipients,
-            acknowledge_by: relief_legal::hours(
-                now,
-                context.config.rules.notification_acknowledge_hours,
-            ),
-            escalate_to: Vec::new(),
-            escalation_of: None,
         },
     )
     .await?;
     Ok(())
 }
 
-/// Fires the notice deadline: no notice recorded for a file still open.
+/// Fires the notice deadline: no notice published and recorded by the due time for a file
+/// still open.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoticeOverdue;
 
@@ -130,7 +133,7 @@ impl DeadlineHandler for NoticeOverdue {
         let Some(file) = open_file(tx, deadline).await? else {
             return Ok(());
         };
-        if store::has_notice(Conn::Tx(tx), &file.id).await? {
+        if crate::notices::first_notice_met(Conn::Tx(tx), &file.id, deadline.due_at).await? {
             return Ok(());
         }
         append(
@@ -153,7 +156,8 @@ impl DeadlineHandler for NoticeOverdue {
     }
 }
 
-/// Fires the filing deadline: no verification request filed for a file still open.
+/// Fires the filing deadline: no verification request filed by the due time for a file still
+/// open.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FilingOverdue;
 
@@ -169,10 +173,7 @@ impl DeadlineHandler for FilingOverdue {
         let Some(file) = open_file(tx, deadline).await? else {
             return Ok(());
         };
-        if !store::verification_ids(Conn::Tx(tx), &file.id)
-            .await?
-            .is_empty()
-        {
+        if store::request_filed_by(Conn::Tx(tx), &file.id, deadline.due_at).await? {
             return Ok(());
         }
         append(

@@ -2,7 +2,11 @@
 //!
 //! - **PersonAdmitted**: every case goes into `stay_cases`. An admission that continues a case
 //!   belonging to a file (a transfer) continues that file: same file, same clocks, the
-//!   receiving station now holds it. Otherwise a person not confirmed gets a new file, its
+//!   receiving station now holds it. What happened to the file while the person was in transit
+//!   (the sending case closed, the receiving one not yet admitted) reached only the closed
+//!   case, so it is sent again for the receiving one: a confirmation (IdentityConfirmed, so
+//!   intake confirms the new case) and an approved settlement (SettlementDecided, so intake
+//!   closes the new case as settled). Otherwise a person not confirmed gets a new file, its
 //!   clocks running from the admission.
 //! - **CaseClosed**: the case's `closed_at` is set; if it is the current case of an open file,
 //!   the stay ended unidentified: the file closes, its deadlines are cancelled and its unanswered
@@ -47,7 +51,7 @@ pub async fn admitted(
     if !case.continues_case_id.is_empty()
         && let Some(file) = store::fetch_by_case(Conn::Tx(tx), &case.continues_case_id).await?
     {
-        return continue_file(tx, &file, &case, now).await;
+        return continue_file(tx, &file.id, &case, now).await;
     }
     let status = intake::IdentityStatus::try_from(event.identity_status)
         .unwrap_or(intake::IdentityStatus::Unspecified);
@@ -124,17 +128,27 @@ async fn open_file(
     Ok(())
 }
 
-/// A transfer admission continues `file` with `case`: the receiving station and its division
-/// hold the file from now on; the stay, its clocks and its deadlines stay.
+/// A transfer admission continues file `file_id` with `case`: the receiving station and its
+/// division hold the file from now on; the stay, its clocks and its deadlines stay. A
+/// confirmation or an approved settlement of the file is announced again for `case` (see the
+/// module doc): the earlier announcement named a case that had closed as TRANSFERRED, which
+/// intake can no longer confirm or settle. Sent for any continued file so confirmed or approved
+/// (not only in transit): intake applies a repeated confirmation as a no-op, and settles a case
+/// only while it is in the station.
 async fn continue_file(
     tx: &mut Tx,
-    file: &FileRow,
+    file_id: &str,
     case: &StayCase,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    store::lock(tx, &file.id).await?;
-    store::set_stay_case_file(tx, &case.case_id, &file.id).await?;
-    store::set_current_case(tx, &file.id, &case.case_id, &case.station, &case.division).await?;
+    // Locked before it is read: a confirmation or a settlement decision of the file either
+    // committed before (and is seen here) or waits and then names the new case.
+    store::lock(tx, file_id).await?;
+    store::set_stay_case_file(tx, &case.case_id, file_id).await?;
+    store::set_current_case(tx, file_id, &case.case_id, &case.station, &case.division).await?;
+    let file = store::fetch(Conn::Tx(tx), file_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("continued file {file_id} vanished")))?;
     append(
         tx,
         now,
@@ -148,7 +162,10 @@ async fn continue_file(
         },
     )
     .await?;
-    Ok(())
+    if file.status == store::status::CONFIRMED {
+        append(tx, now, &super::confirm::confirmed_event(&file)?).await?;
+    }
+    crate::settlement::announce_again(tx, &file, now).await
 }
 
 /// Applies intake's CaseClosed at `now`.
@@ -164,7 +181,15 @@ pub async fn closed(
         // The stay goes on at the receiving station, whose admission continues the file.
         return Ok(());
     }
-    let Some(file) = store::fetch_by_case(Conn::Tx(tx), &event.case_id).await? else {
+    let Some(file_id) = store::fetch_by_case(Conn::Tx(tx), &event.case_id)
+        .await?
+        .map(|file| file.id)
+    else {
+        return Ok(());
+    };
+    // Locked (its pending deadlines first), then read: the checks below see the file as it is.
+    store::lock_with_deadlines(tx, &file_id).await?;
+    let Some(file) = store::fetch(Conn::Tx(tx), &file_id).await? else {
         return Ok(());
     };
     // An earlier case of the stay closing (only by a transfer) ends nothing; a confirmed file
@@ -172,7 +197,6 @@ pub async fn closed(
     if file.case_id != event.case_id || !file.is_open() {
         return Ok(());
     }
-    store::lock_with_deadlines(tx, &file.id).await?;
     if !store::set_closed(tx, &file.id, departed_at).await? {
         return Ok(());
     }

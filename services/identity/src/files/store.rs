@@ -357,12 +357,21 @@ pub async fn add_warnings(tx: &mut Tx, id: &str, warnings: &[String]) -> Result<
     .map(|_| ()))
 }
 
-/// Whether a family-search notice is recorded for file `file_id`.
-pub async fn has_notice(conn: Conn<'_>, file_id: &str) -> Result<bool, sqlx::Error> {
+/// Whether a verification request of file `file_id` was filed before `due_at`: the filing
+/// deadline is met only by a request filed in time, whenever the sweeper looks. The due time is
+/// 24:00 local of the last working day, the first instant of the next day, so a filing at it is
+/// late: the request's `filed_on_time` (`filed_at < request_due_at`, verification slice) says
+/// the same.
+pub async fn request_filed_by(
+    conn: Conn<'_>,
+    file_id: &str,
+    due_at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     let count: i64 = with_conn!(conn, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM notices WHERE file_id = $1"
+        "SELECT COUNT(*) FROM verification_requests WHERE file_id = $1 AND filed_at < $2"
     )
     .bind(file_id)
+    .bind(due_at)
     .fetch_one(c)
     .await)?;
     Ok(count > 0)

@@ -8,7 +8,6 @@ use relief_runtime::config::RulesConfig;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::deadlines::{self, Deadline, DeadlineHandler};
 use relief_runtime::events::append;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::time::timestamp;
 use relief_runtime::{ApiError, ServiceContext};
 
@@ -128,6 +127,9 @@ impl DeadlineHandler for RefreshWindowEnded {
                 deadline.id
             )));
         };
+        // Locked before it is read: serialises the check with a notice being recorded (whose
+        // `recorded_at` is read under the same lock) and with a transfer continuing the file.
+        store::lock(tx, &file_id).await?;
         let Some(file) = store::fetch(Conn::Tx(tx), &file_id).await? else {
             return Err(ApiError::internal(format!(
                 "notice refresh deadline for a missing file {file_id}"
@@ -169,10 +171,11 @@ async fn overdue(
     .await?;
     let station = units::station(&file.division, &file.station)
         .ok_or_else(|| ApiError::internal(format!("file {} names an invalid station", file.id)))?;
-    notifications::issue(
+    crate::notify::tracked(
         context,
         tx,
-        &NewNotification {
+        now,
+        crate::notify::Tracked {
             kind: REFRESH_OVERDUE_NOTIFICATION.to_owned(),
             subject: file.subject(),
             division: file.division.clone(),
@@ -182,12 +185,6 @@ async fn overdue(
                 file.id
             ),
             recipients: vec![station],
-            acknowledge_by: relief_legal::hours(
-                now,
-                context.config.rules.notification_acknowledge_hours,
-            ),
-            escalate_to: Vec::new(),
-            escalation_of: None,
         },
     )
     .await?;

@@ -4,7 +4,6 @@
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::Conn;
 use relief_runtime::events::append;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::time::timestamp;
 use relief_runtime::validate::Violations;
 use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
@@ -95,10 +94,11 @@ pub async fn request(
                 },
             )
             .await?;
-            notifications::issue(
+            crate::notify::tracked(
                 context,
                 tx,
-                &NewNotification {
+                now,
+                crate::notify::Tracked {
                     kind: RESTORATION_REQUESTED_NOTIFICATION.to_owned(),
                     subject: subject(&row.id),
                     division: row.division.clone(),
@@ -107,12 +107,6 @@ pub async fn request(
                         row.id, row.station, row.case_id
                     ),
                     recipients: vec![police_unit.caller()],
-                    acknowledge_by: relief_legal::hours(
-                        now,
-                        context.config.rules.notification_acknowledge_hours,
-                    ),
-                    escalate_to: Vec::new(),
-                    escalation_of: None,
                 },
             )
             .await?;

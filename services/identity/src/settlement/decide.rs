@@ -5,11 +5,10 @@
 //! input). SettlementDecided tells intake (which closes a case in the station as settled) and
 //! foster (which ends a placement).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::events::append;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::scope::covers;
 use relief_runtime::time::timestamp;
 use relief_runtime::validate::Violations;
@@ -151,7 +150,8 @@ pub async fn decide(
     let caller = caller(&request)?.clone();
     refuse_read_only(&caller)?;
     let request = request.into_inner();
-    let now = context.clock.now();
+    // Stored to the microsecond (PostgreSQL): the event says what the row says.
+    let now = context.clock.now().trunc_subsecs(6);
     let decision = Decision::from_request(&request)?;
     idempotency::run(
         context,
@@ -160,9 +160,11 @@ pub async fn decide(
         &request.request_id,
         &request,
         async |tx| {
+            // The file locked first, then the application and the file read under the lock:
+            // serialises with the file's confirmation, closing and continuation by a transfer,
+            // so the checks and the event see the file as it is.
+            lock_file_of(tx, &decision.application_id).await?;
             let (row, file) = fetch_in_scope(tx, &caller, &decision.application_id).await?;
-            // Serialises with the file's confirmation and closing.
-            files::lock(tx, &file.id).await?;
             if row.status != status::FILED {
                 return Err(already_decided());
             }
@@ -176,18 +178,27 @@ pub async fn decide(
             if !store::decide(tx, &row.id, &decision.row(&caller, now)).await? {
                 return Err(already_decided());
             }
-            announce(context, tx, &row, &file, &decision, now).await?;
             let row = store::fetch(Conn::Tx(tx), &row.id)
                 .await?
                 .ok_or(ApiError::NotFound {
                     what: "settlement application",
                 })?;
+            announce(context, tx, &row, &file, now).await?;
             Ok(pb::DecideSettlementResponse {
                 application: Some(row.to_proto()),
             })
         },
     )
     .await
+}
+
+/// Locks the file of application `id` (which never changes), if the application exists; a
+/// missing one is NOT_FOUND later, when it is read.
+async fn lock_file_of(tx: &mut Tx, id: &str) -> Result<(), ApiError> {
+    if let Some(row) = store::fetch(Conn::Tx(tx), id).await? {
+        files::lock(tx, &row.file_id).await?;
+    }
+    Ok(())
 }
 
 /// The application `id` and its file, if `caller`'s division covers the division the
@@ -214,31 +225,40 @@ async fn fetch_in_scope(
     }
 }
 
+/// SettlementDecided of the decided application `row`, for `file`'s current case, from what
+/// the row stores. A transfer admission continuing the file sends an approval again for the
+/// receiving case ([`super::announce_again`]).
+pub fn decided_event(
+    row: &ApplicationRow,
+    file: &FileRow,
+) -> Result<pb::SettlementDecided, ApiError> {
+    let decided_at = row.decided_at.ok_or_else(|| {
+        ApiError::internal(format!("settlement application {} is not decided", row.id))
+    })?;
+    Ok(pb::SettlementDecided {
+        application_id: row.id.clone(),
+        file_id: file.id.clone(),
+        case_id: file.case_id.clone(),
+        division: file.division.clone(),
+        approved: row.status == status::APPROVED,
+        state_support: row.state_support.unwrap_or(false),
+        central_care: row.central_care_institution.is_some(),
+        decided_at: Some(timestamp(decided_at)),
+    })
+}
+
 /// SettlementDecided (with the file's current case) and the notification of the station
-/// holding the file (and of the filing station, if another).
+/// holding the file (and of the filing station, if another), for the decided `row`.
 async fn announce(
     context: &ServiceContext,
     tx: &mut Tx,
     row: &ApplicationRow,
     file: &FileRow,
-    decision: &Decision,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    append(
-        tx,
-        now,
-        &pb::SettlementDecided {
-            application_id: row.id.clone(),
-            file_id: file.id.clone(),
-            case_id: file.case_id.clone(),
-            division: file.division.clone(),
-            approved: decision.approve,
-            state_support: decision.state_support,
-            central_care: decision.central_care_institution.is_some(),
-            decided_at: Some(timestamp(now)),
-        },
-    )
-    .await?;
+    let event = decided_event(row, file)?;
+    let approved = event.approved;
+    append(tx, now, &event).await?;
     let mut recipients = Vec::new();
     for (division, station) in [
         (&file.division, &file.station),
@@ -250,15 +270,12 @@ async fn announce(
             recipients.push(unit);
         }
     }
-    let outcome = if decision.approve {
-        "approved"
-    } else {
-        "rejected"
-    };
-    notifications::issue(
+    let outcome = if approved { "approved" } else { "rejected" };
+    crate::notify::tracked(
         context,
         tx,
-        &NewNotification {
+        now,
+        crate::notify::Tracked {
             kind: SETTLEMENT_DECIDED_NOTIFICATION.to_owned(),
             subject: subject(&row.id),
             division: file.division.clone(),
@@ -267,12 +284,6 @@ async fn announce(
                 row.id, file.id
             ),
             recipients,
-            acknowledge_by: relief_legal::hours(
-                now,
-                context.config.rules.notification_acknowledge_hours,
-            ),
-            escalate_to: Vec::new(),
-            escalation_of: None,
         },
     )
     .await?;

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::events::append;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::time::timestamp;
 use relief_runtime::validate::Violations;
 use relief_runtime::{ApiError, Caller, ServiceContext, caller, idempotency};
@@ -44,14 +43,16 @@ pub async fn file(
         &request.request_id,
         &request,
         async |tx| {
+            // Locked before it is read: serialises with the file's confirmation, closing and
+            // continuation by a transfer, and with a second filing, so the NOT_STRANDED check
+            // and the application's case see the file as it is.
+            files::lock(tx, &file_id).await?;
             let file = files::fetch(Conn::Tx(tx), &file_id)
                 .await?
                 .filter(|file| file.station == caller.unit)
                 .ok_or(ApiError::NotFound {
                     what: "identity file",
                 })?;
-            // Serialises with the file's confirmation and closing, and with a second filing.
-            files::lock(tx, &file.id).await?;
             let row = insert(context, tx, &caller, &file, &note, now).await?;
             Ok(pb::FileSettlementApplicationResponse {
                 application: Some(row.to_proto()),
@@ -122,10 +123,11 @@ async fn insert(
         },
     )
     .await?;
-    notifications::issue(
+    crate::notify::tracked(
         context,
         tx,
-        &NewNotification {
+        now,
+        crate::notify::Tracked {
             kind: SETTLEMENT_FILED_NOTIFICATION.to_owned(),
             subject: subject(&row.id),
             division: row.division.clone(),
@@ -135,12 +137,6 @@ async fn insert(
                 row.id, row.station, row.file_id
             ),
             recipients: to,
-            acknowledge_by: relief_legal::hours(
-                now,
-                context.config.rules.notification_acknowledge_hours,
-            ),
-            escalate_to: Vec::new(),
-            escalation_of: None,
         },
     )
     .await?;

@@ -126,6 +126,23 @@ pub async fn live_for_file(tx: &mut Tx, file_id: &str) -> Result<Option<String>,
     .await)
 }
 
+/// File `file_id`'s approved application, if any (at most one: an approved application is
+/// live, and a file has one live application).
+pub async fn approved_for_file(
+    tx: &mut Tx,
+    file_id: &str,
+) -> Result<Option<ApplicationRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM settlement_applications WHERE file_id = $1 AND status = $2");
+    with_tx!(tx, |c| sqlx::query_as::<_, ApplicationRow>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
+    .bind(file_id)
+    .bind(status::APPROVED)
+    .fetch_optional(c)
+    .await)
+}
+
 /// A decision to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionRow {

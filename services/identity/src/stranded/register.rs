@@ -7,7 +7,6 @@ use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::deadlines::{self, Deadline, DeadlineHandler};
 use relief_runtime::events::append;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::time::timestamp;
 use relief_runtime::{ApiError, ServiceContext, with_tx};
 
@@ -63,6 +62,9 @@ impl DeadlineHandler for EnterRegister {
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
         let file_id = String::from_utf8_lossy(&deadline.payload).into_owned();
+        // Locked before it is read: a transfer continuing the file meanwhile is seen (the event
+        // and the notification name the station holding the case now).
+        store::lock(tx, &file_id).await?;
         let Some(file) = store::fetch(Conn::Tx(tx), &file_id).await? else {
             return Err(ApiError::internal(format!(
                 "stranded deadline for a missing file {file_id}"
@@ -127,10 +129,11 @@ async fn notify(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    notifications::issue(
+    crate::notify::tracked(
         context,
         tx,
-        &NewNotification {
+        now,
+        crate::notify::Tracked {
             kind: STRANDED_NOTIFICATION.to_owned(),
             subject: file.subject(),
             division: file.division.clone(),
@@ -140,12 +143,6 @@ async fn notify(
                 file.id, context.config.rules.stranded_months
             ),
             recipients,
-            acknowledge_by: relief_legal::hours(
-                now,
-                context.config.rules.notification_acknowledge_hours,
-            ),
-            escalate_to: Vec::new(),
-            escalation_of: None,
         },
     )
     .await?;

@@ -3,17 +3,21 @@
 //! filing), the reminders before the answer's due time (7 and 1 days by default) and the
 //! overdue answer. Each row is fired once, in the sweeper's transaction with what its handler
 //! writes, so a restart neither repeats nor loses one.
+//!
+//! An answer after the due time is overdue too: if the sweeper has not fired the overdue
+//! deadline yet, the answer fires it itself ([`overdue_on_answer`]) and cancels it, so exactly
+//! one VerificationOverdue exists whoever runs first.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::deadlines::{self, Deadline, DeadlineHandler};
 use relief_runtime::events::append;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::time::timestamp;
 use relief_runtime::units::Unit;
 use relief_runtime::{ApiError, Caller, ServiceContext};
 
+use super::division_now;
 use super::store::{self, RequestRow, status};
 use crate::units;
 
@@ -174,40 +178,38 @@ impl DeadlineHandler for Remind {
             .rsplit_once(':')
             .and_then(|(id, days)| Some((id.to_owned(), days.parse::<u32>().ok()?)))
             .ok_or_else(|| ApiError::internal("a reminder deadline without its days"))?;
+        // Stored to the microsecond (PostgreSQL): events say what the rows say.
+        let now = now.trunc_subsecs(6);
         let row = request_of(tx, &id).await?;
         let Some(due) = row.due_at.filter(|_| row.status == status::RECEIVED) else {
             return Ok(());
         };
+        let division = division_now(tx, &row).await?;
         append(
             tx,
             now,
             &pb::VerificationReminderDue {
                 verification_id: row.id.clone(),
-                division: row.division.clone(),
+                division: division.clone(),
                 police_unit: row.police_unit.clone(),
                 due_at: Some(timestamp(due)),
                 days_before: i32::try_from(days).unwrap_or(i32::MAX),
             },
         )
         .await?;
-        notifications::issue(
+        crate::notify::tracked(
             context,
             tx,
-            &NewNotification {
+            now,
+            crate::notify::Tracked {
                 kind: ANSWER_DUE_NOTIFICATION.to_owned(),
                 subject: row.subject(),
-                division: row.division.clone(),
+                division,
                 summary: format!(
                     "the answer to verification request {} is due in {days} day(s)",
                     row.id
                 ),
                 recipients: addressed_unit(context, &row),
-                acknowledge_by: relief_legal::hours(
-                    now,
-                    context.config.rules.notification_acknowledge_hours,
-                ),
-                escalate_to: Vec::new(),
-                escalation_of: None,
             },
         )
         .await?;
@@ -215,8 +217,80 @@ impl DeadlineHandler for Remind {
     }
 }
 
-/// Fires the answer's due time: a request still received and unanswered is overdue; the
-/// addressed unit, the city police bureau and the city civil affairs are notified.
+/// Whether `row` is past its answer's due time for good: received and still unanswered (the
+/// due time has come), or answered after it. A withdrawn request is not (nothing is owed).
+pub fn answered_late_or_not_at_all(row: &RequestRow) -> bool {
+    match (row.status, row.due_at) {
+        (status::RECEIVED, Some(_)) => true,
+        (status::ANSWERED, Some(due)) => row.answered_at.is_some_and(|at| at >= due),
+        _ => false,
+    }
+}
+
+/// The effects of an overdue answer: VerificationOverdue at the row's due time (the legal
+/// instant, however late this runs), and the addressed unit, the city police bureau and the
+/// city civil affairs (牵头) are notified. Run once per request: by [`MarkOverdue`], or by a late
+/// answer that found the overdue deadline still pending ([`overdue_on_answer`]).
+async fn overdue(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    row: &RequestRow,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let division = division_now(tx, row).await?;
+    append(
+        tx,
+        now,
+        &pb::VerificationOverdue {
+            verification_id: row.id.clone(),
+            division: division.clone(),
+            police_unit: row.police_unit.clone(),
+            due_at: Some(timestamp(due)),
+        },
+    )
+    .await?;
+    crate::notify::tracked(
+        context,
+        tx,
+        now,
+        crate::notify::Tracked {
+            kind: OVERDUE_NOTIFICATION.to_owned(),
+            subject: row.subject(),
+            division,
+            summary: format!(
+                "verification request {} (addressed to {}) was not answered by its due time",
+                row.id, row.police_unit
+            ),
+            recipients: escalation_recipients(context, row),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// For `row` just answered (locked, its deadline rows locked before it): an answer after the
+/// due time whose overdue deadline the sweeper has not fired yet (pending: the sweeper is
+/// behind, down or backing off) fires the overdue itself and cancels the deadline, so it is
+/// not fired again; if the sweeper fired it first, nothing more happens. Either way the request
+/// has exactly one VerificationOverdue.
+pub async fn overdue_on_answer(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    row: &RequestRow,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(due) = row.due_at.filter(|_| answered_late_or_not_at_all(row)) else {
+        return Ok(());
+    };
+    if deadlines::cancel(tx, now, &overdue_id(&row.id)).await? {
+        overdue(context, tx, row, due, now).await?;
+    }
+    Ok(())
+}
+
+/// Fires the answer's due time: a request still received and unanswered, or answered after
+/// its due time, is overdue ([`overdue`]). One answered on time, or withdrawn, is not.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MarkOverdue;
 
@@ -229,46 +303,16 @@ impl DeadlineHandler for MarkOverdue {
         deadline: &Deadline,
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
+        // Stored to the microsecond (PostgreSQL): events say what the rows say.
+        let now = now.trunc_subsecs(6);
         let id = String::from_utf8_lossy(&deadline.payload).into_owned();
         let row = request_of(tx, &id).await?;
-        if row.status != status::RECEIVED {
+        if !answered_late_or_not_at_all(&row) {
             return Ok(());
         }
         // The legal instant is the row's due time, however late the sweeper ran.
         let due = row.due_at.unwrap_or(deadline.due_at);
-        append(
-            tx,
-            now,
-            &pb::VerificationOverdue {
-                verification_id: row.id.clone(),
-                division: row.division.clone(),
-                police_unit: row.police_unit.clone(),
-                due_at: Some(timestamp(due)),
-            },
-        )
-        .await?;
-        notifications::issue(
-            context,
-            tx,
-            &NewNotification {
-                kind: OVERDUE_NOTIFICATION.to_owned(),
-                subject: row.subject(),
-                division: row.division.clone(),
-                summary: format!(
-                    "verification request {} (addressed to {}) was not answered by its due time",
-                    row.id, row.police_unit
-                ),
-                recipients: escalation_recipients(context, &row),
-                acknowledge_by: relief_legal::hours(
-                    now,
-                    context.config.rules.notification_acknowledge_hours,
-                ),
-                escalate_to: Vec::new(),
-                escalation_of: None,
-            },
-        )
-        .await?;
-        Ok(())
+        overdue(context, tx, &row, due, now).await
     }
 }
 
@@ -294,6 +338,51 @@ mod tests {
             [(1, at(2026, 2, 27, 16))]
         );
         assert!(reminder_instants(due, &[7, 1], due).is_empty());
+    }
+
+    #[test]
+    fn overdue_means_unanswered_at_the_due_time_or_answered_after_it() {
+        let due = at(2026, 2, 28, 16);
+        let row = |status: i32, answered_at: Option<DateTime<Utc>>| RequestRow {
+            id: "v".to_owned(),
+            file_id: "f".to_owned(),
+            case_id: "c".to_owned(),
+            station: "s".to_owned(),
+            division: "211103".to_owned(),
+            methods: "1".to_owned(),
+            police_unit: "p".to_owned(),
+            note: String::new(),
+            filed_at: at(2026, 1, 20, 2),
+            filed_on_time: true,
+            acknowledge_by: at(2026, 1, 23, 16),
+            received_at: Some(at(2026, 1, 21, 2)),
+            receipt: 1,
+            acknowledged_at: Some(at(2026, 1, 21, 2)),
+            due_at: Some(due),
+            status,
+            answered_at,
+            answered_on_time: answered_at.map(|answered| answered < due),
+            warnings: String::new(),
+        };
+        assert!(answered_late_or_not_at_all(&row(status::RECEIVED, None)));
+        assert!(answered_late_or_not_at_all(&row(
+            status::ANSWERED,
+            Some(due + Duration::microseconds(1))
+        )));
+        // The due instant is 24:00 of the last day: an answer at that instant is late (an act
+        // is on time only before it), as the sweeper firing at that instant says.
+        assert!(answered_late_or_not_at_all(&row(
+            status::ANSWERED,
+            Some(due)
+        )));
+        assert!(!answered_late_or_not_at_all(&row(
+            status::ANSWERED,
+            Some(due - Duration::microseconds(1))
+        )));
+        assert!(!answered_late_or_not_at_all(&row(status::WITHDRAWN, None)));
+        let mut awaiting = row(status::AWAITING_RECEIPT, None);
+        awaiting.due_at = None;
+        assert!(!answered_late_or_not_at_all(&awaiting));
     }
 
     #[test]

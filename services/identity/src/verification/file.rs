@@ -3,6 +3,7 @@
 //! from the admission that began the stay); deemed received if not acknowledged within 3
 //! working days.
 
+use chrono::SubsecRound;
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::events::append;
@@ -52,7 +53,6 @@ pub async fn file(
 ) -> Result<pb::FileVerificationRequestResponse, ApiError> {
     let caller = caller(&request)?.clone();
     let request = request.into_inner();
-    let now = context.clock.now();
     let mut check = Violations::new();
     let file_id = check.required_id("file_id", &request.file_id);
     let methods = methods(&mut check, &request.methods);
@@ -69,16 +69,23 @@ pub async fn file(
         &request.request_id,
         &request,
         async |tx| {
+            // Locked before it is read: a confirmation (or a closing) committing meanwhile is
+            // seen, so no request is filed on a file no longer open. Only the file: filing
+            // cancels none of its deadlines.
+            files::lock(tx, &file_id).await?;
             let file = files::fetch(Conn::Tx(tx), &file_id)
                 .await?
                 .filter(|file| file.station == caller.unit)
                 .ok_or(ApiError::NotFound {
                     what: "identity file",
                 })?;
-            files::lock(tx, &file.id).await?;
             if !file.is_open() {
                 return Err(crate::files::not_open());
             }
+            // Read after the lock, as notices do: the filing deadline's handler takes the same
+            // lock, so a filing it saw as missing is stamped after its due time. Stored to the
+            // microsecond (PostgreSQL): events say what the rows say.
+            let now = context.clock.now().trunc_subsecs(6);
             refuse_methods_asked(tx, &file.id, &methods).await?;
             let acknowledge_by = relief_legal::working_days(
                 now,
@@ -95,7 +102,7 @@ pub async fn file(
                 police_unit: police_unit.clone(),
                 note: note.clone(),
                 filed_at: now,
-                filed_on_time: now <= file.request_due_at,
+                filed_on_time: now < file.request_due_at,
                 acknowledge_by: acknowledge_by.due,
                 received_at: None,
                 receipt: 0,

@@ -2,6 +2,7 @@
 //! Receipt and due time stay (the answer period does not restart); the old unit no longer sees
 //! the request.
 
+use chrono::SubsecRound;
 use relief_proto::identity::v1 as pb;
 use relief_runtime::events::append;
 use relief_runtime::time::timestamp;
@@ -10,7 +11,7 @@ use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
 use tonic::Request;
 
 use super::store;
-use super::{CLOSED, addressed_request, response_of};
+use super::{CLOSED, addressed_request, division_now, response_of};
 use crate::units;
 
 /// The longest reason accepted, in characters.
@@ -26,7 +27,8 @@ pub async fn forward(
 ) -> Result<pb::ForwardVerificationRequestResponse, ApiError> {
     let caller = caller(&request)?.clone();
     let request = request.into_inner();
-    let now = context.clock.now();
+    // Stored to the microsecond (PostgreSQL): events say what the rows say.
+    let now = context.clock.now().trunc_subsecs(6);
     let mut check = Violations::new();
     let id = check.required_id("verification_id", &request.verification_id);
     let to_unit = request.to_unit.trim().to_owned();
@@ -58,12 +60,13 @@ pub async fn forward(
             let from_unit = std::mem::replace(&mut row.police_unit, to_unit.clone());
             store::update(tx, &row).await?;
             store::insert_forwarding(tx, &row.id, &from_unit, &to_unit, now, &reason).await?;
+            let division = division_now(tx, &row).await?;
             append(
                 tx,
                 now,
                 &pb::VerificationForwarded {
                     verification_id: row.id.clone(),
-                    division: row.division.clone(),
+                    division,
                     from_unit,
                     to_unit: to_unit.clone(),
                     forwarded_at: Some(timestamp(now)),

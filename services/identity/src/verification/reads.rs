@@ -3,10 +3,12 @@
 //! has no legal effect and writes nothing), and pages of requests in the caller's scope (newest
 //! first, never with personal parts).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::Conn;
-use relief_runtime::paging::{decode_time_token, decode_token, next_time_token, page_size};
+use relief_runtime::paging::{
+    decode_time_token, decode_token, end_of_time, next_time_token, page_size,
+};
 use relief_runtime::personal_data::{self, PURPOSE_HEADER};
 use relief_runtime::validate::Violations;
 use relief_runtime::{ApiError, Caller, CallerKind, ServiceContext, caller, scope};
@@ -19,17 +21,30 @@ use super::store::{self, ListFilter, RequestRow};
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;
 
-/// Whether `caller` sees `row`, whose file is now held by `file_station`: the addressed police
-/// unit; the filing station or the station holding the file; civil affairs and governments
-/// whose division covers the request's; services.
-pub fn visible(caller: &Caller, row: &RequestRow, file_station: Option<&str>) -> bool {
+/// The widest `due_within_days` accepted (about ten years): beyond it the window would reach
+/// past what both backends store alike.
+const MAX_DUE_WITHIN_DAYS: i32 = 3660;
+
+/// Where a request's file is now: the station holding its current case and that case's
+/// division (a transfer moves both).
+#[derive(Debug, Clone, Copy)]
+pub struct FilePlace<'a> {
+    /// The station holding the file.
+    pub station: &'a str,
+    /// The division of its current case.
+    pub division: &'a str,
+}
+
+/// Whether `caller` sees `row`, whose file is now at `file`: the addressed police unit; the
+/// station holding the file now (not the filing station once the file moved, as for the file
+/// itself); civil affairs and governments whose division covers the file's current one;
+/// services.
+pub fn visible(caller: &Caller, row: &RequestRow, file: FilePlace<'_>) -> bool {
     match caller.kind {
         CallerKind::Police => row.police_unit == caller.unit,
-        CallerKind::Station => {
-            row.station == caller.unit || file_station.is_some_and(|s| s == caller.unit)
-        }
+        CallerKind::Station => file.station == caller.unit,
         CallerKind::CivilAffairs | CallerKind::Government => {
-            scope::covers(&caller.division, &row.division)
+            scope::covers(&caller.division, file.division)
         }
         CallerKind::Service => true,
         _ => false,
@@ -57,12 +72,19 @@ pub async fn get(
     let row = store::fetch(Conn::Db(db), &id)
         .await?
         .ok_or(ApiError::NotFound { what: WHAT })?;
-    let file_station = store::file_station(Conn::Db(db), &row.file_id).await?;
-    if !visible(&caller, &row, file_station.as_deref()) {
+    let place = store::file_place(Conn::Db(db), &row.file_id).await?;
+    let file = place.as_ref().map_or(
+        FilePlace {
+            station: &row.station,
+            division: &row.division,
+        },
+        |(station, division)| FilePlace { station, division },
+    );
+    if !visible(&caller, &row, file) {
         return Err(ApiError::NotFound { what: WHAT });
     }
     let (forwardings, results) = store::details_of(Conn::Db(db), &[row.id.as_str()]).await?;
-    let now = context.clock.now();
+    let now = context.clock.now().trunc_subsecs(6);
     let details = match purpose_opt {
         None => Details::Omitted,
         Some(purpose) => {
@@ -122,16 +144,17 @@ pub async fn list_pending(
     })
 }
 
-/// `ListVerificationRequests`: newest filing first. A station lists the requests it filed and
-/// those of the files it holds; a police unit those addressed to it; civil affairs and
-/// governments those of the divisions theirs covers.
+/// `ListVerificationRequests`: newest filing first. A station lists the requests of the files it
+/// holds now; a police unit those addressed to it; civil affairs and governments those of the
+/// files now in the divisions theirs covers (`division` filters on the file's current division
+/// too).
 pub async fn list(
     context: &ServiceContext,
     request: Request<pb::ListVerificationRequestsRequest>,
 ) -> Result<pb::ListVerificationRequestsResponse, ApiError> {
     let caller = caller(&request)?.clone();
     let request = request.into_inner();
-    let now = context.clock.now();
+    let now = context.clock.now().trunc_subsecs(6);
     let limit = page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
     let (after_at, after_id) = decode_time_token(&request.page_token)?;
     let mut filter = filter_of(&caller, &request, now)?;
@@ -178,10 +201,17 @@ fn filter_of(
             "must not be negative",
         ));
     }
+    if request.due_within_days > MAX_DUE_WITHIN_DAYS {
+        return Err(ApiError::invalid_field(
+            "due_within_days",
+            format!("must be at most {MAX_DUE_WITHIN_DAYS}"),
+        ));
+    }
     let due_within = (request.due_within_days > 0).then(|| {
+        // Never past the latest instant both backends store and compare alike.
         let until = now
             .checked_add_signed(Duration::days(i64::from(request.due_within_days)))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            .map_or(end_of_time(), |until| until.min(end_of_time()));
         (now, until)
     });
     Ok(ListFilter {
@@ -211,7 +241,7 @@ async fn page(
 ) -> Result<Vec<pb::VerificationRequest>, ApiError> {
     let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
     let (forwardings, results) = store::details_of(Conn::Db(&context.db), &ids).await?;
-    let now = context.clock.now();
+    let now = context.clock.now().trunc_subsecs(6);
     rows.iter()
         .map(|row| convert::to_proto(row, &forwardings, &results, Details::Omitted, now))
         .collect()
@@ -250,51 +280,40 @@ mod tests {
     }
 
     #[test]
-    fn scope_follows_the_addressee_the_stations_and_the_divisions() {
+    fn scope_follows_the_addressee_and_where_the_file_is_now() {
         let request = row("city-police-forensics", "xlt-station", "211103");
-        let sees =
-            |caller: &Caller, file_station: &str| visible(caller, &request, Some(file_station));
-        assert!(sees(
-            &who(CallerKind::Police, "211100", "city-police-forensics"),
-            "xlt-station"
-        ));
+        let at_xlt = FilePlace {
+            station: "xlt-station",
+            division: "211103",
+        };
+        // Transferred to the Shuangtaizi station: the file is there now.
+        let at_sz = FilePlace {
+            station: "sz-station",
+            division: "211102",
+        };
+        let sees = |caller: &Caller, file: FilePlace<'_>| visible(caller, &request, file);
+        let forensics = who(CallerKind::Police, "211100", "city-police-forensics");
+        assert!(sees(&forensics, at_xlt) && sees(&forensics, at_sz));
         assert!(!sees(
             &who(CallerKind::Police, "211103", "xlt-police"),
-            "xlt-station"
+            at_xlt
         ));
-        assert!(sees(
-            &who(CallerKind::Station, "211103", "xlt-station"),
-            "xlt-station"
-        ));
-        // A transfer: the station holding the file now sees it too, and so does the filer.
-        assert!(sees(
-            &who(CallerKind::Station, "211102", "sz-station"),
-            "sz-station"
-        ));
-        assert!(sees(
-            &who(CallerKind::Station, "211103", "xlt-station"),
-            "sz-station"
-        ));
+        let xlt = who(CallerKind::Station, "211103", "xlt-station");
+        let sz = who(CallerKind::Station, "211102", "sz-station");
+        assert!(sees(&xlt, at_xlt) && !sees(&sz, at_xlt));
+        // The filing station no longer sees it once the file moved; the holder does.
+        assert!(!sees(&xlt, at_sz) && sees(&sz, at_sz));
         assert!(!sees(
             &who(CallerKind::Station, "211100", "city-station"),
-            "xlt-station"
+            at_xlt
         ));
-        assert!(sees(
-            &who(CallerKind::CivilAffairs, "211100", "city-civil-affairs"),
-            "x"
-        ));
-        assert!(sees(
-            &who(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs"),
-            "x"
-        ));
-        assert!(!sees(
-            &who(CallerKind::CivilAffairs, "211102", "sz-civil-affairs"),
-            "x"
-        ));
-        assert!(!sees(
-            &who(CallerKind::Hospital, "211103", "h"),
-            "xlt-station"
-        ));
+        let city = who(CallerKind::CivilAffairs, "211100", "city-civil-affairs");
+        assert!(sees(&city, at_xlt) && sees(&city, at_sz));
+        let xlt_bureau = who(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs");
+        let sz_bureau = who(CallerKind::CivilAffairs, "211102", "sz-civil-affairs");
+        assert!(sees(&xlt_bureau, at_xlt) && !sees(&sz_bureau, at_xlt));
+        assert!(!sees(&xlt_bureau, at_sz) && sees(&sz_bureau, at_sz));
+        assert!(!sees(&who(CallerKind::Hospital, "211103", "h"), at_xlt));
     }
 
     #[test]
@@ -310,6 +329,32 @@ mod tests {
             now,
         );
         assert!(format!("{refused:?}").contains("due_within_days"));
+        let too_wide = |days: i32| {
+            filter_of(
+                &caller,
+                &pb::ListVerificationRequestsRequest {
+                    due_within_days: days,
+                    ..Default::default()
+                },
+                now,
+            )
+        };
+        for days in [MAX_DUE_WITHIN_DAYS + 1, i32::MAX] {
+            let refused = too_wide(days);
+            assert!(format!("{refused:?}").contains("due_within_days"), "{days}");
+        }
+        // The widest window, even from a far future now, ends by the end of time.
+        let late = end_of_time() - Duration::days(10);
+        let widest = filter_of(
+            &caller,
+            &pb::ListVerificationRequestsRequest {
+                due_within_days: MAX_DUE_WITHIN_DAYS,
+                ..Default::default()
+            },
+            late,
+        )
+        .unwrap();
+        assert_eq!(widest.due_within, Some((late, end_of_time())));
         let filter = filter_of(
             &caller,
             &pb::ListVerificationRequestsRequest {

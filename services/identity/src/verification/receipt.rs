@@ -2,13 +2,19 @@
 //! ([`receive`]) for its three paths: the addressed unit's acknowledgement
 //! (`AcknowledgeVerificationRequest`), the deemed receipt 3 working days after filing (the
 //! [`DeemReceived`] deadline handler, escalated), and a result submitted before any receipt.
+//!
+//! Whether an act of the unit is the receipt depends on the law, not on the sweeper: an act at
+//! or after `acknowledge_by` comes after the deemed receipt, whether or not the sweeper has fired
+//! it yet (down, restarting, backing off). [`by_act`] then deems the request received at
+//! `acknowledge_by` itself ([`deem_received`], the body of [`DeemReceived`]: event and
+//! escalation, the deadline row cancelled) and records the act as a late acknowledgement, the
+//! same outcome as when the sweeper ran first.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::deadlines::{self, Deadline, DeadlineHandler};
 use relief_runtime::events::append;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::time::timestamp;
 use relief_runtime::validate::Violations;
 use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
@@ -20,7 +26,7 @@ use super::deadlines::{
     schedule_answer,
 };
 use super::store::{self, RequestRow, status};
-use super::{CLOSED, addressed_request, response_of};
+use super::{CLOSED, addressed_request, division_now, response_of};
 
 /// `relief.identity.v1.ReceiptKind` numbers.
 pub mod kind {
@@ -86,13 +92,14 @@ pub async fn receive(
     store::update(tx, &received).await?;
     deadlines::cancel(tx, now, &deemed_receipt_id(&row.id)).await?;
     schedule_answer(context, tx, now, &received).await?;
+    let division = division_now(tx, &received).await?;
     if receipt_kind == kind::DEEMED {
         append(
             tx,
             now,
             &pb::VerificationDeemedReceived {
                 verification_id: received.id.clone(),
-                division: received.division.clone(),
+                division: division.clone(),
                 police_unit: received.police_unit.clone(),
                 received_at: Some(timestamp(received_at)),
                 due_at: Some(timestamp(due)),
@@ -105,7 +112,7 @@ pub async fn receive(
             now,
             &pb::VerificationAcknowledged {
                 verification_id: received.id.clone(),
-                division: received.division.clone(),
+                division: division.clone(),
                 police_unit: received.police_unit.clone(),
                 received_at: Some(timestamp(received_at)),
                 due_at: Some(timestamp(due)),
@@ -116,17 +123,74 @@ pub async fn receive(
     Ok(received)
 }
 
+/// How an act of the addressed unit at `now` (an acknowledgement, a result) receives a request
+/// still awaiting receipt whose acknowledgement window ends at `acknowledge_by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receipt {
+    /// The window had ended: the request was deemed received at its end (`acknowledge_by`),
+    /// whether or not the sweeper has fired that yet; the act is a late acknowledgement.
+    Deemed {
+        /// The legal instant of the receipt.
+        at: DateTime<Utc>,
+    },
+    /// Within the window: the act is the receipt.
+    Acknowledged {
+        /// The act's time.
+        at: DateTime<Utc>,
+    },
+}
+
+/// The receipt an act at `now` gives a request awaiting receipt, acknowledgeable until
+/// `acknowledge_by` (exclusive: at that instant the window has ended, as the sweeper sees it).
+pub fn receipt_by_act(acknowledge_by: DateTime<Utc>, now: DateTime<Utc>) -> Receipt {
+    if now >= acknowledge_by {
+        Receipt::Deemed { at: acknowledge_by }
+    } else {
+        Receipt::Acknowledged { at: now }
+    }
+}
+
+/// An act of the addressed unit at `now` on `row` (locked): a request awaiting receipt is
+/// received ([`receipt_by_act`]: acknowledged now, or deemed at `acknowledge_by` with its event
+/// and escalation); a received request not yet acknowledged records `now` as its
+/// acknowledgement (a deemed receipt and its due time stay). Anything else is returned as is.
+pub async fn by_act(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    row: RequestRow,
+    now: DateTime<Utc>,
+) -> Result<RequestRow, ApiError> {
+    let row = match (row.status, receipt_by_act(row.acknowledge_by, now)) {
+        (status::AWAITING_RECEIPT, Receipt::Acknowledged { at }) => {
+            return receive(context, tx, &row, kind::ACKNOWLEDGED, at, now).await;
+        }
+        (status::AWAITING_RECEIPT, Receipt::Deemed { .. }) => {
+            deem_received(context, tx, &row, now).await?
+        }
+        _ => row,
+    };
+    if row.status != status::RECEIVED || row.acknowledged_at.is_some() {
+        return Ok(row);
+    }
+    let mut acknowledged = row;
+    acknowledged.acknowledged_at = Some(now);
+    store::update(tx, &acknowledged).await?;
+    Ok(acknowledged)
+}
+
 /// `AcknowledgeVerificationRequest`: the addressed unit acknowledges. The first
-/// acknowledgement of a request awaiting receipt is its receipt; after a deemed receipt only
-/// the acknowledgement time is recorded (receipt and due time stay); a repeat, or an answered
-/// request, changes nothing; a withdrawn one is VERIFICATION_CLOSED.
+/// acknowledgement of a request awaiting receipt within its window is its receipt; after the
+/// window (deemed received, by the sweeper or by [`by_act`]) only the acknowledgement time is
+/// recorded (receipt and due time stay); a repeat, or an answered request, changes nothing; a
+/// withdrawn one is VERIFICATION_CLOSED.
 pub async fn acknowledge(
     context: &ServiceContext,
     request: Request<pb::AcknowledgeVerificationRequestRequest>,
 ) -> Result<pb::AcknowledgeVerificationRequestResponse, ApiError> {
     let caller = caller(&request)?.clone();
     let request = request.into_inner();
-    let now = context.clock.now();
+    // Stored to the microsecond (PostgreSQL): events say what the rows say.
+    let now = context.clock.now().trunc_subsecs(6);
     let mut check = Violations::new();
     let id = check.required_id("verification_id", &request.verification_id);
     check.finish()?;
@@ -138,26 +202,14 @@ pub async fn acknowledge(
         &request,
         async |tx| {
             let row = addressed_request(tx, &caller, &id).await?;
-            let row = match row.status {
-                status::WITHDRAWN => {
-                    return Err(ApiError::failed_precondition(
-                        CLOSED,
-                        "the request was withdrawn: the identity was confirmed another way or \
-                         the stay ended",
-                    ));
-                }
-                status::AWAITING_RECEIPT => {
-                    receive(context, tx, &row, kind::ACKNOWLEDGED, now, now).await?
-                }
-                status::RECEIVED if row.acknowledged_at.is_none() => {
-                    // Deemed received before: the receipt and the due time stay.
-                    let mut acknowledged = row.clone();
-                    acknowledged.acknowledged_at = Some(now);
-                    store::update(tx, &acknowledged).await?;
-                    acknowledged
-                }
-                _ => row,
-            };
+            if row.status == status::WITHDRAWN {
+                return Err(ApiError::failed_precondition(
+                    CLOSED,
+                    "the request was withdrawn: the identity was confirmed another way or the \
+                     stay ended",
+                ));
+            }
+            let row = by_act(context, tx, row, now).await?;
             Ok(pb::AcknowledgeVerificationRequestResponse {
                 verification: Some(response_of(tx, &row.id, now).await?),
             })
@@ -166,9 +218,43 @@ pub async fn acknowledge(
     .await
 }
 
-/// Fires the deemed receipt: a request still awaiting receipt is received at the deadline's
-/// legal instant (not the sweeper's now), and the addressed unit, the city police bureau and the
-/// city civil affairs are notified.
+/// Deems `row` (locked, awaiting receipt) received at its `acknowledge_by`, the legal instant
+/// however late this runs: [`receive`] (which cancels the deemed-receipt deadline, so it does
+/// not fire again), and the addressed unit, the city police bureau and the city civil affairs
+/// are notified. The deadline handler and an act of the unit after the window both run it.
+pub async fn deem_received(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    row: &RequestRow,
+    now: DateTime<Utc>,
+) -> Result<RequestRow, ApiError> {
+    let received = receive(context, tx, row, kind::DEEMED, row.acknowledge_by, now).await?;
+    let division = division_now(tx, &received).await?;
+    crate::notify::tracked(
+        context,
+        tx,
+        now,
+        crate::notify::Tracked {
+            kind: NOT_ACKNOWLEDGED_NOTIFICATION.to_owned(),
+            subject: received.subject(),
+            division,
+            summary: format!(
+                "verification request {} (addressed to {}) was not acknowledged within {} \
+                 working days: deemed received",
+                received.id,
+                received.police_unit,
+                context.config.rules.verification_acknowledge_working_days
+            ),
+            recipients: escalation_recipients(context, &received),
+        },
+    )
+    .await?;
+    Ok(received)
+}
+
+/// Fires the deemed receipt: a request still awaiting receipt is deemed received at its
+/// `acknowledge_by` (the deadline's legal instant, not the sweeper's now), escalated
+/// ([`deem_received`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeemReceived;
 
@@ -182,6 +268,8 @@ impl DeadlineHandler for DeemReceived {
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
         debug_assert_eq!(deadline.kind, DEEMED_RECEIPT);
+        // Stored to the microsecond (PostgreSQL): events say what the rows say.
+        let now = now.trunc_subsecs(6);
         let id = String::from_utf8_lossy(&deadline.payload).into_owned();
         store::lock(tx, &id).await?;
         let Some(row) = store::fetch(Conn::Tx(tx), &id).await? else {
@@ -192,31 +280,7 @@ impl DeadlineHandler for DeemReceived {
         if row.status != status::AWAITING_RECEIPT {
             return Ok(());
         }
-        let received = receive(context, tx, &row, kind::DEEMED, deadline.due_at, now).await?;
-        notifications::issue(
-            context,
-            tx,
-            &NewNotification {
-                kind: NOT_ACKNOWLEDGED_NOTIFICATION.to_owned(),
-                subject: received.subject(),
-                division: received.division.clone(),
-                summary: format!(
-                    "verification request {} (addressed to {}) was not acknowledged within {} \
-                     working days: deemed received",
-                    received.id,
-                    received.police_unit,
-                    context.config.rules.verification_acknowledge_working_days
-                ),
-                recipients: escalation_recipients(context, &received),
-                acknowledge_by: relief_legal::hours(
-                    now,
-                    context.config.rules.notification_acknowledge_hours,
-                ),
-                escalate_to: Vec::new(),
-                escalation_of: None,
-            },
-        )
-        .await?;
+        deem_received(context, tx, &row, now).await?;
         Ok(())
     }
 }
@@ -274,6 +338,28 @@ mod tests {
             receipt_day(kind::ACKNOWLEDGED, local(2026, 3, 14, 0, 0)),
             local(2026, 3, 14, 0, 0)
         );
+    }
+
+    #[test]
+    fn an_act_at_or_after_the_window_comes_after_the_deemed_receipt() {
+        let acknowledge_by = local(2026, 3, 14, 0, 0);
+        let before = acknowledge_by - Duration::microseconds(1);
+        assert_eq!(
+            receipt_by_act(acknowledge_by, before),
+            Receipt::Acknowledged { at: before }
+        );
+        // At the instant the window ends and after it, however long after: deemed at its end.
+        for now in [
+            acknowledge_by,
+            acknowledge_by + Duration::seconds(1),
+            local(2026, 5, 1, 9, 0),
+        ] {
+            assert_eq!(
+                receipt_by_act(acknowledge_by, now),
+                Receipt::Deemed { at: acknowledge_by },
+                "{now}"
+            );
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! `SubmitVerificationResult`: the addressed unit submits the result of one method. A result
-//! before any receipt is the receipt too. The request is answered when every requested method
-//! has a result, or at once by an identifying one, which also confirms the file. A retry of the
-//! same result changes nothing; a different second result of a method is RESULT_CONFLICT.
+//! before any acknowledgement acknowledges too (after the window, the deemed receipt stays:
+//! `receipt::by_act`). The request is answered when every requested method has a result, or at
+//! once by an identifying one, which also confirms the file; an answer after the due time is
+//! overdue (`deadlines::overdue_on_answer`). A retry of the same result changes nothing; a
+//! different second result of a method is RESULT_CONFLICT.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::deadlines::cancel_subject;
@@ -16,9 +18,10 @@ use serde::Serialize;
 use tonic::Request;
 
 use super::convert::{decode_methods, join_warnings};
-use super::receipt::{kind, receive};
+use super::deadlines::overdue_on_answer;
+use super::receipt;
 use super::store::{self, RequestRow, ResultRow, result_id, status};
-use super::{CLOSED, WHAT, addressed_request, response_of};
+use super::{CLOSED, WHAT, addressed_request, division_now, response_of};
 use crate::files::{confirm, store as files};
 use crate::identity::{IdentityRecord, RESULT_IDENTITY_COLUMN, RESULT_SAMPLE_COLUMN};
 use crate::stranded;
@@ -136,7 +139,8 @@ pub async fn submit_result(
 ) -> Result<pb::SubmitVerificationResultResponse, ApiError> {
     let caller = caller(&request)?.clone();
     let request = request.into_inner();
-    let now = context.clock.now();
+    // Stored to the microsecond (PostgreSQL): events say what the rows say.
+    let now = context.clock.now().trunc_subsecs(6);
     let mut check = Violations::new();
     let id = check.required_id("verification_id", &request.verification_id);
     let mut warnings = Vec::new();
@@ -217,10 +221,10 @@ async fn record(
             "the request was withdrawn: the identity was confirmed another way or the stay ended",
         ));
     }
-    if row.status == status::AWAITING_RECEIPT {
-        row = receive(context, tx, &row, kind::ACKNOWLEDGED, now, now).await?;
-    }
-    let on_time = row.due_at.is_some_and(|due| now <= due);
+    // A result acknowledges too: the receipt if the window is still open, else after the
+    // deemed receipt (fired here if the sweeper has not yet).
+    row = receipt::by_act(context, tx, row, now).await?;
+    let on_time = row.due_at.is_some_and(|due| now < due);
     let keys = personal_data::require(context.personal_data.as_deref())?;
     store::insert_result(
         tx,
@@ -237,16 +241,21 @@ async fn record(
         row.status = status::ANSWERED;
         row.answered_at = Some(now);
         row.answered_on_time = Some(on_time);
-        cancel_subject(tx, now, &row.subject()).await?;
     }
     store::update(tx, &row).await?;
+    if answers {
+        // A late answer is overdue all the same: fired here unless the sweeper did already.
+        overdue_on_answer(context, tx, &row, now).await?;
+        cancel_subject(tx, now, &row.subject()).await?;
+    }
+    let division = division_now(tx, &row).await?;
     append(
         tx,
         now,
         &pb::VerificationAnswered {
             verification_id: row.id.clone(),
             file_id: row.file_id.clone(),
-            division: row.division.clone(),
+            division,
             police_unit: caller.unit.clone(),
             method: outcome.method,
             outcome: outcome.outcome,

@@ -380,10 +380,14 @@ pub async fn details_of(
     }
 }
 
-/// The station whose case the file of request `row` is now (a transfer moves it), if any.
-pub async fn file_station(conn: Conn<'_>, file_id: &str) -> Result<Option<String>, sqlx::Error> {
-    with_conn!(conn, |c| sqlx::query_scalar(
-        "SELECT station FROM identity_files WHERE id = $1"
+/// Where the file `file_id` is now (a transfer moves it): the station holding its current case
+/// and that case's division, if the file exists.
+pub async fn file_place(
+    conn: Conn<'_>,
+    file_id: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    with_conn!(conn, |c| sqlx::query_as(
+        "SELECT station, division FROM identity_files WHERE id = $1"
     )
     .bind(file_id)
     .fetch_optional(c)
@@ -395,11 +399,13 @@ pub async fn file_station(conn: Conn<'_>, file_id: &str) -> Result<Option<String
 pub struct ListFilter {
     /// Only requests addressed to this police unit.
     pub police_unit: String,
-    /// Only requests filed by this station, or of a file this station now holds.
+    /// Only requests of a file this station holds now (the filing station no longer sees a
+    /// request once a transfer moved its file).
     pub station: String,
-    /// Only this division.
+    /// Only requests of a file whose current case is of this division.
     pub division: String,
-    /// Only divisions matching this `LIKE` pattern (`2111%`); `%` for all.
+    /// Only requests of a file whose current division matches this `LIKE` pattern (`2111%`);
+    /// `%` for all.
     pub division_pattern: String,
     /// Only this status (0: all).
     pub status: i32,
@@ -420,8 +426,8 @@ pub async fn list(
         "SELECT {R_COLUMNS} FROM verification_requests r \
          JOIN identity_files f ON f.id = r.file_id \
          WHERE ($1 = '' OR r.police_unit = $1) \
-         AND ($2 = '' OR r.station = $2 OR f.station = $2) \
-         AND ($3 = '' OR r.division = $3) AND r.division LIKE $4 \
+         AND ($2 = '' OR f.station = $2) \
+         AND ($3 = '' OR f.division = $3) AND f.division LIKE $4 \
          AND ($5 = 0 OR r.status = $5) \
          AND ($6 = 0 OR (r.status = 2 AND r.due_at < $7)) \
          AND ($8 = 0 OR (r.status = 2 AND r.due_at >= $9 AND r.due_at <= $10)) \

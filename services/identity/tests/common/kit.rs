@@ -9,6 +9,11 @@
 
 use std::sync::{Arc, Mutex};
 
+#[allow(unused_imports, reason = "each test binary uses a different part")]
+pub use relief_testkit::fixtures::{
+    fields, id_number, reason, request_id, unit, with_bad_check, with_purpose,
+};
+
 use chrono::{DateTime, Duration, Utc};
 use prost::{Message, Name};
 use relief_proto::identity::v1 as pb;
@@ -20,7 +25,6 @@ use relief_runtime::db::Db;
 use relief_runtime::{Caller, CallerKind, with_db};
 use relief_testkit::{Cluster, TestBackend, wait_until};
 use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
 /// Runs `$body` (a block using `$kit: Kit`) once on SQLite and once on PostgreSQL, each with a
 /// fresh cluster whose dev clock starts now: `mod $name { sqlite, postgres }`.
@@ -304,10 +308,6 @@ pub fn admission(
     }
 }
 
-pub fn unit(kind: CallerKind, division: &str, id: &str) -> Caller {
-    Caller::new(kind, division, id).unwrap()
-}
-
 pub fn city_station() -> Caller {
     unit(CallerKind::Station, "211100", "city-station")
 }
@@ -349,58 +349,6 @@ pub fn city_finance() -> Caller {
 }
 pub fn intake_service() -> Caller {
     relief_runtime::pki::service_caller("intake")
-}
-
-/// A valid 18-character ID number: division, birth date `yyyymmdd`, 3-digit sequence, and the
-/// ISO 7064 MOD 11-2 check character.
-pub fn id_number(division: &str, birth: &str, sequence: &str) -> String {
-    let body = format!("{division}{birth}{sequence}");
-    let check = relief_legal::check_character(&body).unwrap();
-    format!("{body}{check}")
-}
-
-/// `id` with a wrong check character.
-pub fn with_bad_check(id: &str) -> String {
-    let (body, check) = id.split_at(17);
-    let wrong = if check == "0" { '1' } else { '0' };
-    format!("{body}{wrong}")
-}
-
-pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// A request carrying `x-relief-purpose`.
-pub fn with_purpose<T>(message: T, purpose: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        relief_runtime::personal_data::PURPOSE_HEADER,
-        purpose.parse().unwrap(),
-    );
-    request
-}
-
-/// The `ErrorInfo.reason` of a status.
-pub fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
-
-/// The fields of a status's `BadRequest` violations.
-pub fn fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|bad| {
-            bad.field_violations
-                .iter()
-                .map(|v| v.field.clone())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The instant of a protobuf timestamp.
@@ -501,4 +449,24 @@ pub async fn notifications_of_kind(
         .into_iter()
         .filter(|notification| notification.kind == kind)
         .collect()
+}
+
+// ---- verification slice (review fixes): the sweeper behind ----
+
+/// Puts the pending deadline `id` off until `run_at`, as the sweeper does after a failed
+/// attempt (`Sweeper::postpone`: one more attempt, a later `run_at`): the state of a sweeper
+/// that is backing off, so a test can act after the legal due time before the sweeper fires.
+/// The legal `due_at` stays. Panics unless the deadline was pending.
+pub async fn postpone_deadline(kit: &Kit, id: &str, run_at: DateTime<Utc>) {
+    let done = with_db!(&kit.db, |pool| sqlx::query(
+        "UPDATE deadlines SET attempts = attempts + 1, run_at = $2, \
+         last_error = 'test: the sweeper is backing off' WHERE id = $1 AND state = 'pending'"
+    )
+    .bind(id)
+    .bind(run_at)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))
+    .unwrap();
+    assert_eq!(done, 1, "deadline {id} is not pending");
 }

@@ -8,6 +8,11 @@
 
 use std::sync::{Arc, Mutex};
 
+#[allow(unused_imports, reason = "each test binary uses a different part")]
+pub use relief_testkit::fixtures::{
+    fields, id_number, reason, request_id, unit, with_bad_check, with_purpose,
+};
+
 use chrono::{DateTime, Utc};
 use prost::{Message, Name};
 use relief_proto::intake::v1 as pb;
@@ -17,7 +22,6 @@ use relief_runtime::db::Db;
 use relief_runtime::{Caller, CallerKind, with_db};
 use relief_testkit::{Cluster, TestBackend};
 use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
 /// Runs `$body` (a block using `$kit: Kit`) once on SQLite and once on PostgreSQL, each with a
 /// fresh cluster: `mod $name { sqlite, postgres }`.
@@ -138,10 +142,6 @@ impl Kit {
     }
 }
 
-pub fn unit(kind: CallerKind, division: &str, id: &str) -> Caller {
-    Caller::new(kind, division, id).unwrap()
-}
-
 pub fn city_station() -> Caller {
     unit(CallerKind::Station, "211100", "city-station")
 }
@@ -173,21 +173,6 @@ pub fn identity_service() -> Caller {
     relief_runtime::pki::service_caller("identity")
 }
 
-/// A valid 18-character ID number: division, birth date `yyyymmdd`, 3-digit sequence, and the
-/// ISO 7064 MOD 11-2 check character.
-pub fn id_number(division: &str, birth: &str, sequence: &str) -> String {
-    let body = format!("{division}{birth}{sequence}");
-    let check = relief_legal::check_character(&body).unwrap();
-    format!("{body}{check}")
-}
-
-/// `id` with a wrong check character.
-pub fn with_bad_check(id: &str) -> String {
-    let (body, check) = id.split_at(17);
-    let wrong = if check == "0" { '1' } else { '0' };
-    format!("{body}{wrong}")
-}
-
 /// A person with a name and an ID number, the rest as a station records it.
 pub fn person(name: &str, id_number: &str) -> pb::Person {
     pb::Person {
@@ -216,41 +201,4 @@ pub fn admission(person: pb::Person, admitted_at: DateTime<Utc>) -> pb::AdmitPer
         // Departure slice: set only for a TRANSFER referral.
         transferred_from_case_id: String::new(),
     }
-}
-
-pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// A request carrying `x-relief-purpose`.
-pub fn with_purpose<T>(message: T, purpose: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        relief_runtime::personal_data::PURPOSE_HEADER,
-        purpose.parse().unwrap(),
-    );
-    request
-}
-
-/// The `ErrorInfo.reason` of a status.
-pub fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
-
-/// The fields of a status's `BadRequest` violations.
-pub fn fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|bad| {
-            bad.field_violations
-                .iter()
-                .map(|v| v.field.clone())
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -596,3 +596,47 @@ cluster_tests!(
         kit.stop().await;
     }
 );
+
+cluster_tests!(
+    an_entry_the_sweeper_fires_late_reports_what_was_missing_at_the_legal_instant,
+    start = kit::at("2026-03-02T09:00:00+08:00"),
+    |kit| {
+        let file = kit.admit_unknown(&xlt_station(), kit.now()).await;
+        // The sweeper is behind: the entry, due 2026-06-03 00:00, will not fire on time.
+        let deadline = format!("identity.stranded:{}", file.file_id);
+        postpone_deadline(&kit, &deadline, t("2027-01-01T00:00:00+08:00")).await;
+        kit.set_clock(t("2026-06-03T10:00:00+08:00"));
+        // A notice recorded after the legal instant, before the entry is written: no
+        // completion yet (the person is not in the register as far as the rows say).
+        record_notice(&kit, &file.file_id).await;
+        assert!(
+            kit.events::<pb::StrandedStepCompleted>().await.is_empty(),
+            "no completion before the entry"
+        );
+        // The sweeper catches up.
+        postpone_deadline(&kit, &deadline, t("2026-06-03T10:00:00+08:00")).await;
+        kit.advance(Duration::seconds(1));
+        let stranded = kit.wait_events::<pb::PersonStranded>(1).await;
+        assert_eq!(
+            instant(stranded[0].stranded_since.as_ref()),
+            t("2026-06-03T00:00:00+08:00"),
+            "the legal instant, not the late firing"
+        );
+        assert_eq!(
+            stranded[0].missing, ALL_STEPS,
+            "at the legal instant no notice had been recorded"
+        );
+        let completed = kit.wait_events::<pb::StrandedStepCompleted>(1).await;
+        assert_eq!(completed.len(), 1);
+        assert_eq!(completed[0].file_id, file.file_id);
+        assert_eq!(completed[0].step, StrandedStep::NoticePublished as i32);
+        // The register shows the step done.
+        let persons = list(&kit, &xlt_station(), list_request(0))
+            .await
+            .unwrap()
+            .persons;
+        assert_eq!(persons.len(), 1);
+        assert_eq!(persons[0].done, [StrandedStep::NoticePublished as i32]);
+        kit.stop().await;
+    }
+);

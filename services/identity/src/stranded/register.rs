@@ -75,7 +75,12 @@ impl DeadlineHandler for EnterRegister {
         }
         let since = deadline.due_at;
         set_stranded_since(tx, &file.id, since).await?;
-        let missing = steps::of_file(Conn::Tx(tx), &file.id).await?.missing();
+        // What was owed at the legal instant, however late this runs; a step done since (while
+        // the sweeper was behind) is completed right after the entry, as it would have been.
+        let missing = steps::of_file_before(Conn::Tx(tx), &file.id, since)
+            .await?
+            .missing();
+        let done_now = steps::of_file(Conn::Tx(tx), &file.id).await?.done();
         append(
             tx,
             now,
@@ -88,6 +93,19 @@ impl DeadlineHandler for EnterRegister {
             },
         )
         .await?;
+        for step in missing.iter().filter(|step| done_now.contains(step)) {
+            append(
+                tx,
+                now,
+                &pb::StrandedStepCompleted {
+                    file_id: file.id.clone(),
+                    division: file.division.clone(),
+                    step: *step as i32,
+                    completed_at: Some(timestamp(now)),
+                },
+            )
+            .await?;
+        }
         notify(context, tx, &file, &missing, now).await
     }
 }

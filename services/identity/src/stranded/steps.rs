@@ -93,6 +93,33 @@ pub async fn of_file(conn: Conn<'_>, file_id: &str) -> Result<Steps, sqlx::Error
     }))
 }
 
+/// The steps of file `file_id` as they stood just before `instant`: only rows written before it
+/// count (a notice recorded, a request filed, a face result submitted). The register's entry
+/// reports what was missing at the legal instant, however late the sweeper ran.
+pub async fn of_file_before(
+    conn: Conn<'_>,
+    file_id: &str,
+    instant: chrono::DateTime<chrono::Utc>,
+) -> Result<Steps, sqlx::Error> {
+    const SQL: &str = "SELECT \
+        CASE WHEN EXISTS (SELECT 1 FROM notices n WHERE n.file_id = f.id \
+            AND n.recorded_at < $2) THEN 1 ELSE 0 END, \
+        CASE WHEN EXISTS (SELECT 1 FROM verification_requests v WHERE v.file_id = f.id \
+            AND (',' || v.methods || ',') LIKE '%,1,%' AND v.filed_at < $2) THEN 1 ELSE 0 END, \
+        CASE WHEN EXISTS (SELECT 1 FROM verification_results r \
+            JOIN verification_requests v ON v.id = r.verification_id \
+            WHERE v.file_id = f.id AND r.method = 2 AND r.submitted_at < $2) THEN 1 ELSE 0 END \
+        FROM identity_files f WHERE f.id = $1";
+    let flags: Option<(i32, i32, i32)> = with_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(file_id)
+        .bind(instant)
+        .fetch_optional(c)
+        .await)?;
+    Ok(flags.map_or_else(Steps::default, |(notice, dna, face)| {
+        Steps::from_flags(notice, dna, face)
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,6 +96,52 @@ pub async fn issue(
     Ok(ids)
 }
 
+/// A notification of a rule, tracked to acknowledgement within
+/// `rules.notification_acknowledge_hours`, without a further escalation (where a rule names
+/// escalation units, they are among the recipients already). `subject` and `summary` never
+/// hold personal data.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// What happened, UPPER_SNAKE.
+    pub kind: String,
+    /// The object concerned, `<type>/<id>`.
+    pub subject: String,
+    /// The division the object belongs to.
+    pub division: String,
+    /// Short text for the operator.
+    pub summary: String,
+    /// Each recipient unit gets its own notification.
+    pub recipients: Vec<Caller>,
+}
+
+/// Issues `notification` in `tx` at `now`, to be acknowledged within the configured hours.
+pub async fn tracked(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    notification: Tracked,
+) -> Result<(), ApiError> {
+    issue(
+        context,
+        tx,
+        &NewNotification {
+            kind: notification.kind,
+            subject: notification.subject,
+            division: notification.division,
+            summary: notification.summary,
+            recipients: notification.recipients,
+            acknowledge_by: relief_legal::hours(
+                now,
+                context.config.rules.notification_acknowledge_hours,
+            ),
+            escalate_to: Vec::new(),
+            escalation_of: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Acknowledges notification `id` for `caller` inside `tx`. NOT_FOUND unless it is addressed to
 /// the caller's unit. A second acknowledgement changes nothing.
 pub async fn acknowledge(

@@ -128,6 +128,29 @@ impl Units {
             .filter(move |unit| unit.roles.iter().any(|r| r == role))
     }
 
+    /// The units holding `role` in `division`, as callers (e.g. the county civil-affairs bureau
+    /// of 211103).
+    pub fn with_role_in(&self, role: &str, division: &str) -> Vec<Caller> {
+        self.with_role(role)
+            .filter(|unit| unit.division == division)
+            .map(Unit::caller)
+            .collect()
+    }
+
+    /// The civil-affairs bureau responsible for `division`: the county bureau (role
+    /// `county-civil-affairs`), or the city bureau (`city-civil-affairs`) for the city's own
+    /// division (市本级) and wherever no county bureau is listed.
+    pub fn civil_affairs_for(&self, division: &str) -> Vec<Caller> {
+        let county = self.with_role_in("county-civil-affairs", division);
+        if county.is_empty() {
+            self.with_role("city-civil-affairs")
+                .map(Unit::caller)
+                .collect()
+        } else {
+            county
+        }
+    }
+
     /// How many units there are.
     pub fn len(&self) -> usize {
         self.by_id.len()

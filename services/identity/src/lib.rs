@@ -8,7 +8,6 @@ mod consumer;
 mod files;
 mod identity;
 mod notices;
-mod notify;
 mod policy;
 mod restoration;
 mod settlement;

@@ -17,25 +17,10 @@ pub fn with_role(context: &ServiceContext, role: &str) -> Vec<Caller> {
     context.units.with_role(role).map(Unit::caller).collect()
 }
 
-/// The units holding `role` in `division` (e.g. the county civil-affairs bureau of 211103).
-pub fn with_role_in(context: &ServiceContext, role: &str, division: &str) -> Vec<Caller> {
-    context
-        .units
-        .with_role(role)
-        .filter(|unit| unit.division == division)
-        .map(Unit::caller)
-        .collect()
-}
-
-/// The civil-affairs bureau responsible for `division`: the county bureau, or the city bureau
-/// for the city's own division (市本级) and wherever no county bureau is listed.
+/// The civil-affairs bureau responsible for `division` (see
+/// `relief_runtime::units::Units::civil_affairs_for`).
 pub fn civil_affairs_for(context: &ServiceContext, division: &str) -> Vec<Caller> {
-    let county = with_role_in(context, "county-civil-affairs", division);
-    if county.is_empty() {
-        with_role(context, "city-civil-affairs")
-    } else {
-        county
-    }
+    context.units.civil_affairs_for(division)
 }
 
 /// The station (as a caller) with unit id `station` in `division`.

@@ -100,11 +100,11 @@ async fn notify(
         .into_iter()
         .collect();
     recipients.extend(units::civil_affairs_for(context, &file.division));
-    crate::notify::tracked(
+    relief_runtime::notifications::tracked(
         context,
         tx,
         now,
-        crate::notify::Tracked {
+        relief_runtime::notifications::Tracked {
             kind: kind.to_owned(),
             subject: file.subject(),
             division: file.division.clone(),

@@ -171,11 +171,11 @@ async fn overdue(
     .await?;
     let station = units::station(&file.division, &file.station)
         .ok_or_else(|| ApiError::internal(format!("file {} names an invalid station", file.id)))?;
-    crate::notify::tracked(
+    relief_runtime::notifications::tracked(
         context,
         tx,
         now,
-        crate::notify::Tracked {
+        relief_runtime::notifications::Tracked {
             kind: REFRESH_OVERDUE_NOTIFICATION.to_owned(),
             subject: file.subject(),
             division: file.division.clone(),

@@ -94,11 +94,11 @@ pub async fn request(
                 },
             )
             .await?;
-            crate::notify::tracked(
+            relief_runtime::notifications::tracked(
                 context,
                 tx,
                 now,
-                crate::notify::Tracked {
+                relief_runtime::notifications::Tracked {
                     kind: RESTORATION_REQUESTED_NOTIFICATION.to_owned(),
                     subject: subject(&row.id),
                     division: row.division.clone(),

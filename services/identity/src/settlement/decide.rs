@@ -271,11 +271,11 @@ async fn announce(
         }
     }
     let outcome = if approved { "approved" } else { "rejected" };
-    crate::notify::tracked(
+    relief_runtime::notifications::tracked(
         context,
         tx,
         now,
-        crate::notify::Tracked {
+        relief_runtime::notifications::Tracked {
             kind: SETTLEMENT_DECIDED_NOTIFICATION.to_owned(),
             subject: subject(&row.id),
             division: file.division.clone(),

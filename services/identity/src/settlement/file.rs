@@ -123,11 +123,11 @@ async fn insert(
         },
     )
     .await?;
-    crate::notify::tracked(
+    relief_runtime::notifications::tracked(
         context,
         tx,
         now,
-        crate::notify::Tracked {
+        relief_runtime::notifications::Tracked {
             kind: SETTLEMENT_FILED_NOTIFICATION.to_owned(),
             subject: subject(&row.id),
             division: row.division.clone(),

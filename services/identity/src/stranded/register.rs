@@ -147,11 +147,11 @@ async fn notify(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    crate::notify::tracked(
+    relief_runtime::notifications::tracked(
         context,
         tx,
         now,
-        crate::notify::Tracked {
+        relief_runtime::notifications::Tracked {
             kind: STRANDED_NOTIFICATION.to_owned(),
             subject: file.subject(),
             division: file.division.clone(),

@@ -197,11 +197,11 @@ impl DeadlineHandler for Remind {
             },
         )
         .await?;
-        crate::notify::tracked(
+        relief_runtime::notifications::tracked(
             context,
             tx,
             now,
-            crate::notify::Tracked {
+            relief_runtime::notifications::Tracked {
                 kind: ANSWER_DUE_NOTIFICATION.to_owned(),
                 subject: row.subject(),
                 division,
@@ -250,11 +250,11 @@ async fn overdue(
         },
     )
     .await?;
-    crate::notify::tracked(
+    relief_runtime::notifications::tracked(
         context,
         tx,
         now,
-        crate::notify::Tracked {
+        relief_runtime::notifications::Tracked {
             kind: OVERDUE_NOTIFICATION.to_owned(),
             subject: row.subject(),
             division,

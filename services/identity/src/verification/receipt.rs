@@ -230,11 +230,11 @@ pub async fn deem_received(
 ) -> Result<RequestRow, ApiError> {
     let received = receive(context, tx, row, kind::DEEMED, row.acknowledge_by, now).await?;
     let division = division_now(tx, &received).await?;
-    crate::notify::tracked(
+    relief_runtime::notifications::tracked(
         context,
         tx,
         now,
-        crate::notify::Tracked {
+        relief_runtime::notifications::Tracked {
             kind: NOT_ACKNOWLEDGED_NOTIFICATION.to_owned(),
             subject: received.subject(),
             division,

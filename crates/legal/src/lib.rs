@@ -70,7 +70,7 @@ pub use division::{
 };
 pub use error::{Error, Result};
 pub use id_number::{IdNumber, IdNumberError, Sex, check_character};
-pub use local::{CHINA_OFFSET_SECONDS, china};
+pub use local::{CHINA_OFFSET_SECONDS, china, end_of_day};
 pub use month::{calendar_month, month_end, month_start, nth_working_day_of_month};
 pub use period::{
     Deadline, Warning, act_period_months, hours, status_days, status_months, working_days,

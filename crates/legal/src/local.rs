@@ -41,11 +41,12 @@ pub(crate) fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
     }
 }
 
-/// 24:00 local of `date` (00:00 of the following local day), as an instant.
+/// 24:00 local of `date` (00:00 of the following local day), as an instant: when something
+/// valid through `date` (a licence, a document) runs out.
 ///
 /// For the last date chrono can represent this saturates at [`DateTime::<Utc>::MAX_UTC`]
 /// (about 262,000 years from now), so the deadline functions stay total.
-pub(crate) fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     match date.checked_add_days(Days::new(1)) {
         Some(next) => start_of_day(next),
         None => DateTime::<Utc>::MAX_UTC,

@@ -52,6 +52,9 @@ pub enum ApiError {
         reason: &'static str,
         /// The rule, in words.
         message: String,
+        /// Where a rule has several conditions, each one unmet (subject and why), sent as a
+        /// `PreconditionFailure` detail with one violation each; empty otherwise.
+        unmet: Vec<FieldViolation>,
     },
     /// The object does not exist or is outside the caller's scope (NOT_FOUND): the two are
     /// indistinguishable on purpose.
@@ -133,6 +136,21 @@ impl ApiError {
         ApiError::FailedPrecondition {
             reason,
             message: message.into(),
+            unmet: Vec::new(),
+        }
+    }
+
+    /// FAILED_PRECONDITION naming the broken rule and every unmet condition of it (a
+    /// `PreconditionFailure` violation each, of type `reason`), so a client can show them all.
+    pub fn failed_conditions(
+        reason: &'static str,
+        message: impl Into<String>,
+        unmet: Vec<FieldViolation>,
+    ) -> Self {
+        ApiError::FailedPrecondition {
+            reason,
+            message: message.into(),
+            unmet,
         }
     }
 
@@ -166,10 +184,22 @@ impl From<ApiError> for Status {
             tracing::error!(error = %DisplayChain(cause.as_ref()), "internal error");
         }
         let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new());
-        if let ApiError::InvalidArgument { violations, .. } = &error {
-            for violation in violations {
-                details.add_bad_request_violation(&violation.field, &violation.description);
+        match &error {
+            ApiError::InvalidArgument { violations, .. } => {
+                for violation in violations {
+                    details.add_bad_request_violation(&violation.field, &violation.description);
+                }
             }
+            ApiError::FailedPrecondition { reason, unmet, .. } => {
+                for condition in unmet {
+                    details.add_precondition_failure_violation(
+                        *reason,
+                        &condition.field,
+                        &condition.description,
+                    );
+                }
+            }
+            _ => {}
         }
         Status::with_error_details(code, error.to_string(), details)
     }
@@ -226,6 +256,39 @@ mod tests {
             .map(|v| v.field.as_str())
             .collect();
         assert_eq!(fields, ["person.id_number", "found_at"]);
+    }
+
+    #[test]
+    fn failed_conditions_are_listed_one_violation_each() {
+        let status: Status = ApiError::failed_conditions(
+            "INSTITUTION_NOT_QUALIFIED",
+            "2 conditions are not met",
+            vec![
+                FieldViolation::new("operating_since", "operating less than one year"),
+                FieldViolation::new("food_business_licence", "missing"),
+            ],
+        )
+        .into();
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let details = status.get_error_details();
+        assert_eq!(
+            details.error_info().unwrap().reason,
+            "INSTITUTION_NOT_QUALIFIED"
+        );
+        let subjects: Vec<_> = details
+            .precondition_failure()
+            .unwrap()
+            .violations
+            .iter()
+            .map(|v| (v.r#type.as_str(), v.subject.as_str()))
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                ("INSTITUTION_NOT_QUALIFIED", "operating_since"),
+                ("INSTITUTION_NOT_QUALIFIED", "food_business_licence")
+            ]
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! listener; the `relief-foster` binary and `relief dev` both call it.
 
 mod api;
+mod institutions;
 mod policy;
+mod units;
 
 use std::future::Future;
 
@@ -17,6 +19,8 @@ use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
+pub use institutions::store::InstitutionRow;
+pub use institutions::{INSTITUTION_DOCUMENTS_EXPIRED, INSTITUTION_SUSPENDED, accepts_placements};
 pub use policy::policy;
 
 /// The full protobuf name of the service.
@@ -49,6 +53,9 @@ pub async fn run(
     let context = ServiceContext::open(&SPEC, config, clock).await?;
     let api = FosterSupervisionServiceServer::new(api::FosterSupervisionServiceApi::new(&context))
         .max_decoding_message_size(context.max_message_bytes());
-    let parts = ServiceParts::new(Routes::new(api), policy());
+    let mut parts = ServiceParts::new(Routes::new(api), policy());
+    for (kind, handler) in institutions::expiry::deadline_handlers() {
+        parts.deadline_handlers.insert(kind, handler);
+    }
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

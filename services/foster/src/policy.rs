@@ -1,11 +1,29 @@
 //! Which caller kinds may call each RPC of the foster service (DOMAIN.md, "Callers"). A method
 //! missing here is refused to everyone; a test fails if one is missing.
 
-use relief_runtime::AccessPolicy;
+use relief_runtime::{AccessPolicy, CallerKind};
 
-/// The allow-list of the foster service.
+use crate::GRPC_SERVICE;
+
+/// The allow-list of the foster service. Object scope (a county's institutions, an institution
+/// itself) is checked by the handlers: NOT_FOUND outside it.
 pub fn policy() -> AccessPolicy {
+    use CallerKind::*;
     AccessPolicy::new()
+        .allow(GRPC_SERVICE, "RegisterInstitution", &[CivilAffairs])
+        .allow(
+            GRPC_SERVICE,
+            "GetInstitution",
+            &[CivilAffairs, Government, Station, Foster],
+        )
+        .allow(
+            GRPC_SERVICE,
+            "ListInstitutions",
+            &[CivilAffairs, Government, Station, Foster],
+        )
+        .allow(GRPC_SERVICE, "SuspendInstitution", &[CivilAffairs])
+        .allow(GRPC_SERVICE, "ReinstateInstitution", &[CivilAffairs])
+        .allow(GRPC_SERVICE, "RenewInstitutionDocument", &[CivilAffairs])
 }
 
 #[cfg(test)]

@@ -470,3 +470,79 @@ pub async fn postpone_deadline(kit: &Kit, id: &str, run_at: DateTime<Utc>) {
     .unwrap();
     assert_eq!(done, 1, "deadline {id} is not pending");
 }
+
+// ---- identity-file tests: confirming, discharging, notifications ----
+
+/// The instant of an RFC 3339 text.
+pub fn t(text: &str) -> DateTime<Utc> {
+    at(text).unwrap()
+}
+
+/// The notifications of `kind` addressed to `who` by identity.
+pub async fn notified(
+    kit: &Kit,
+    who: &Caller,
+    kind: &str,
+) -> Vec<relief_proto::notifications::v1::Notification> {
+    kit.notifications(who)
+        .await
+        .list_notifications(relief_proto::notifications::v1::ListNotificationsRequest {
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notifications
+        .into_iter()
+        .filter(|notification| notification.kind == kind)
+        .collect()
+}
+
+/// A station's confirmation of `file_id` by documents.
+pub fn confirmation(file_id: &str, identity: pb::IdentityDetails) -> pb::ConfirmIdentityRequest {
+    pb::ConfirmIdentityRequest {
+        request_id: request_id(),
+        file_id: file_id.to_owned(),
+        method: pb::ConfirmationMethod::Documents as i32,
+        identity: Some(identity),
+        note: "居民身份证核验".to_owned(),
+    }
+}
+
+/// `ConfirmIdentity` as `who`.
+pub async fn confirm(
+    kit: &Kit,
+    who: &Caller,
+    request: pb::ConfirmIdentityRequest,
+) -> Result<pb::IdentityFile, tonic::Status> {
+    kit.identity(who)
+        .await
+        .confirm_identity(request)
+        .await
+        .map(|response| response.into_inner().file.unwrap())
+}
+
+/// Discharges `case_id` through intake as `who`.
+pub async fn discharge(
+    kit: &Kit,
+    who: &Caller,
+    case_id: &str,
+    kind: intake::DepartureKind,
+    at: DateTime<Utc>,
+    to_station: &str,
+) {
+    kit.intake(who)
+        .await
+        .discharge_case(intake::DischargeCaseRequest {
+            request_id: request_id(),
+            case_id: case_id.to_owned(),
+            kind: kind as i32,
+            departed_at: Some(relief_runtime::time::timestamp(at)),
+            transfer_to_station: to_station.to_owned(),
+            escorted: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}

@@ -3,9 +3,16 @@
 //! [`run`] serves `relief.foster.v1.FosterSupervisionService` (plus health and reflection) on an already-bound
 //! listener; the `relief-foster` binary and `relief dev` both call it.
 
+mod agreements;
 mod api;
+mod fees;
+mod incidents;
+mod inspections;
 mod institutions;
+mod open_days;
+mod placements;
 mod policy;
+mod supervision;
 mod units;
 
 use std::future::Future;

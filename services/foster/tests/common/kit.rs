@@ -15,6 +15,8 @@ use chrono::{DateTime, Utc};
 use prost::{Message, Name};
 use relief_proto::foster::v1 as pb;
 use relief_proto::foster::v1::foster_supervision_service_client::FosterSupervisionServiceClient;
+use relief_proto::intake::v1 as intake;
+use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_proto::notifications::v1 as notifications;
 use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
 use relief_runtime::db::Db;
@@ -211,6 +213,190 @@ impl Kit {
             .collect())
     }
 
+    /// An intake client presenting `who`'s certificate.
+    pub async fn intake(&self, who: &Caller) -> IntakeServiceClient<Channel> {
+        IntakeServiceClient::new(self.cluster.channel("intake", who).await)
+    }
+
+    /// Admits a walk-in person with `flags` at `station` at `admitted_at` through intake;
+    /// returns the case id.
+    pub async fn admit(
+        &self,
+        station: &Caller,
+        flags: intake::VulnerableFlags,
+        admitted_at: DateTime<Utc>,
+    ) -> String {
+        self.intake(station)
+            .await
+            .admit_person(intake::AdmitPersonRequest {
+                request_id: request_id(),
+                person: Some(intake::Person {
+                    estimated_age: if flags.minor {
+                        14
+                    } else if flags.elderly {
+                        70
+                    } else {
+                        45
+                    },
+                    ..Default::default()
+                }),
+                admitted_at: Some(relief_runtime::time::timestamp(admitted_at)),
+                referral: intake::Referral::WalkIn as i32,
+                identity_status: intake::IdentityStatus::Unknown as i32,
+                flags: Some(flags),
+                health_check: "体温正常".to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .case
+            .unwrap()
+            .case_id
+    }
+
+    /// Intake's case `case_id`, read as `who`.
+    pub async fn case(&self, who: &Caller, case_id: &str) -> intake::Case {
+        self.intake(who)
+            .await
+            .get_case(intake::GetCaseRequest {
+                case_id: case_id.to_owned(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .case
+            .unwrap()
+    }
+
+    /// Waits (60 s ceiling) until intake's case `case_id` (read as `who`) has `status`.
+    pub async fn wait_case_status(&self, who: &Caller, case_id: &str, status: intake::CaseStatus) {
+        let client = self.intake(who).await;
+        wait_until(&format!("case {case_id} is {status:?} in intake"), || {
+            let mut client = client.clone();
+            let case_id = case_id.to_owned();
+            async move {
+                client
+                    .get_case(intake::GetCaseRequest { case_id })
+                    .await
+                    .is_ok_and(|r| {
+                        r.into_inner()
+                            .case
+                            .is_some_and(|c| c.status == status as i32)
+                    })
+            }
+        })
+        .await;
+    }
+
+    /// Registers a qualified institution (documents valid through 2030) in 兴隆台区 as the
+    /// county bureau; returns its id.
+    pub async fn institution(
+        &self,
+        name: &str,
+        kind: pb::InstitutionKind,
+        government_run: bool,
+        capacity: i32,
+        approved_for_minors: bool,
+    ) -> String {
+        let mut request = registration(name, qualification("2030-12-31", "2030-12-31"));
+        request.kind = kind as i32;
+        request.government_run = government_run;
+        request.capacity = capacity;
+        request.approved_for_minors = approved_for_minors;
+        self.register(&xlt_civil_affairs(), request)
+            .await
+            .unwrap()
+            .institution_id
+    }
+
+    /// Records an agreement of `station` with `institution_id` from `starts_on` to `ends_on`.
+    pub async fn sign(
+        &self,
+        station: &Caller,
+        institution_id: &str,
+        (starts_on, ends_on): (&str, &str),
+        beds: i32,
+        margin_bps: i32,
+    ) -> Result<pb::Agreement, tonic::Status> {
+        self.foster(station)
+            .await
+            .sign_agreement(pb::SignAgreementRequest {
+                request_id: request_id(),
+                institution_id: institution_id.to_owned(),
+                starts_on: starts_on.to_owned(),
+                ends_on: ends_on.to_owned(),
+                beds,
+                margin_bps,
+                reference: format!("托养协议-{}", &request_id()[..8]),
+            })
+            .await
+            .map(|r| r.into_inner().agreement.unwrap())
+    }
+
+    /// `station` proposes placing the person of `case_id`.
+    pub async fn propose(
+        &self,
+        station: &Caller,
+        case_id: &str,
+        self_care: pb::SelfCare,
+    ) -> Result<pb::Placement, tonic::Status> {
+        self.foster(station)
+            .await
+            .propose_placement(pb::ProposePlacementRequest {
+                request_id: request_id(),
+                case_id: case_id.to_owned(),
+                reason: pb::PlacementReason::LacksFacilities as i32,
+                reason_details: "本站无护理床位".to_owned(),
+                self_care: self_care as i32,
+            })
+            .await
+            .map(|r| r.into_inner().placement.unwrap())
+    }
+
+    /// `civil_affairs` approves `placement_id` into `institution_id`.
+    pub async fn approve(
+        &self,
+        civil_affairs: &Caller,
+        placement_id: &str,
+        institution_id: &str,
+        justification: &str,
+    ) -> Result<pb::Placement, tonic::Status> {
+        self.foster(civil_affairs)
+            .await
+            .approve_placement(pb::ApprovePlacementRequest {
+                request_id: request_id(),
+                placement_id: placement_id.to_owned(),
+                institution_id: institution_id.to_owned(),
+                justification: justification.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner().placement.unwrap())
+    }
+
+    /// Admits a person with `flags` at `station` now, proposes and (as `civil_affairs`)
+    /// approves the placement into `institution_id` (an agreement must be in force); waits until
+    /// intake's case is in foster care. Returns the ACTIVE placement.
+    pub async fn place_resident(
+        &self,
+        station: &Caller,
+        civil_affairs: &Caller,
+        institution_id: &str,
+        self_care: pb::SelfCare,
+        flags: intake::VulnerableFlags,
+    ) -> pb::Placement {
+        let now = self.cluster.clock.now();
+        let case_id = self.admit(station, flags, now).await;
+        let proposed = self.propose(station, &case_id, self_care).await.unwrap();
+        let placed = self
+            .approve(civil_affairs, &proposed.placement_id, institution_id, "")
+            .await
+            .unwrap();
+        self.wait_case_status(station, &case_id, intake::CaseStatus::InFosterCare)
+            .await;
+        placed
+    }
+
     /// Closes the pool and stops the cluster, failing on any service error.
     pub async fn stop(self) {
         self.db.close().await;
@@ -293,4 +479,26 @@ pub fn sz_station() -> Caller {
 /// The institution `id` of 兴隆台区 as its certificate names it.
 pub fn institution_caller(id: &str) -> Caller {
     unit(CallerKind::Foster, "211103", id)
+}
+pub fn xlt_station() -> Caller {
+    unit(CallerKind::Station, "211103", "xlt-station")
+}
+pub fn city_station() -> Caller {
+    unit(CallerKind::Station, "211100", "city-station")
+}
+pub fn xlt_government() -> Caller {
+    unit(CallerKind::Government, "211103", "xlt-government")
+}
+pub fn city_government() -> Caller {
+    unit(CallerKind::Government, "211100", "city-government")
+}
+pub fn city_finance() -> Caller {
+    unit(CallerKind::Supervisor, "211100", "city-finance")
+}
+pub fn xlt_police() -> Caller {
+    unit(CallerKind::Police, "211103", "xlt-police")
+}
+/// A person without flags (an adult of no special group).
+pub fn adult() -> intake::VulnerableFlags {
+    intake::VulnerableFlags::default()
 }

@@ -60,3 +60,17 @@ pub async fn on_ended(
     let _ = (context, tx, now, row);
     Ok(())
 }
+
+/// The deadline handlers of this part, by kind.
+pub fn deadline_handlers() -> Vec<(
+    &'static str,
+    std::sync::Arc<dyn relief_runtime::deadlines::DeadlineHandler>,
+)> {
+    Vec::new()
+}
+
+/// Runs once when the service starts, before it serves (after migrations).
+pub async fn start(context: &ServiceContext) -> Result<(), relief_runtime::RunError> {
+    let _ = context;
+    Ok(())
+}

@@ -36,3 +36,11 @@ pub async fn list(
         message: "ListInspections is not built yet".to_owned(),
     })
 }
+
+/// The deadline handlers of this part, by kind.
+pub fn deadline_handlers() -> Vec<(
+    &'static str,
+    std::sync::Arc<dyn relief_runtime::deadlines::DeadlineHandler>,
+)> {
+    Vec::new()
+}

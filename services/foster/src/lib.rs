@@ -6,6 +6,7 @@
 mod agreements;
 mod api;
 mod fees;
+mod identity_events;
 mod incidents;
 mod inspections;
 mod institutions;
@@ -61,8 +62,20 @@ pub async fn run(
     let api = FosterSupervisionServiceServer::new(api::FosterSupervisionServiceApi::new(&context))
         .max_decoding_message_size(context.max_message_bytes());
     let mut parts = ServiceParts::new(Routes::new(api), policy());
-    for (kind, handler) in institutions::expiry::deadline_handlers() {
+    fees::start(&context).await?;
+    open_days::start(&context).await?;
+    let handlers = institutions::expiry::deadline_handlers()
+        .into_iter()
+        .chain(fees::deadline_handlers())
+        .chain(supervision::deadline_handlers())
+        .chain(inspections::deadline_handlers())
+        .chain(open_days::deadline_handlers());
+    for (kind, handler) in handlers {
         parts.deadline_handlers.insert(kind, handler);
     }
+    parts.event_handlers.insert(
+        "identity",
+        std::sync::Arc::new(identity_events::IdentityEvents::new(&context)) as _,
+    );
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

@@ -25,3 +25,17 @@ pub async fn list(
         message: "ListOpenDays is not built yet".to_owned(),
     })
 }
+
+/// The deadline handlers of this part, by kind.
+pub fn deadline_handlers() -> Vec<(
+    &'static str,
+    std::sync::Arc<dyn relief_runtime::deadlines::DeadlineHandler>,
+)> {
+    Vec::new()
+}
+
+/// Runs once when the service starts, before it serves (after migrations).
+pub async fn start(context: &ServiceContext) -> Result<(), relief_runtime::RunError> {
+    let _ = context;
+    Ok(())
+}

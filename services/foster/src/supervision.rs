@@ -71,3 +71,11 @@ pub async fn on_ended(
     let _ = (context, tx, now, row);
     Ok(())
 }
+
+/// The deadline handlers of this part, by kind.
+pub fn deadline_handlers() -> Vec<(
+    &'static str,
+    std::sync::Arc<dyn relief_runtime::deadlines::DeadlineHandler>,
+)> {
+    Vec::new()
+}

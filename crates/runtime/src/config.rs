@@ -85,6 +85,9 @@ pub struct ServiceConfig {
     pub units_file: PathBuf,
     /// The holiday calendar file.
     pub holidays_file: PathBuf,
+    /// The county fee rates file (foster only, read at its start); `None`: the copy of
+    /// `deploy/foster_rates.toml` built into the foster binary.
+    pub rates_file: Option<PathBuf>,
     /// Log format.
     pub log_format: LogFormat,
     /// Log filter in `tracing` EnvFilter syntax; `RUST_LOG` overrides it when set.
@@ -263,6 +266,7 @@ impl ServiceConfig {
             data_dir: PathBuf::from("data"),
             units_file: PathBuf::from("deploy/units.toml"),
             holidays_file: PathBuf::from("deploy/holidays.toml"),
+            rates_file: None,
             log_format: LogFormat::Pretty,
             log_filter: "info".to_owned(),
             limits: LimitsConfig::default(),
@@ -515,6 +519,19 @@ mod tests {
         assert_eq!(
             config.validate().unwrap_err().key,
             "rules.verification_answer_months"
+        );
+    }
+
+    #[test]
+    fn the_rates_file_is_optional_and_read_from_a_file() {
+        assert_eq!(ServiceConfig::defaults(50053).rates_file, None);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("foster.toml");
+        std::fs::write(&file, "rates_file = \"/etc/relief/foster_rates.toml\"\n").unwrap();
+        let config = ServiceConfig::load(50053, Some(&file)).unwrap();
+        assert_eq!(
+            config.rates_file.as_deref(),
+            Some(Path::new("/etc/relief/foster_rates.toml"))
         );
     }
 

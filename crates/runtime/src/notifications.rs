@@ -142,6 +142,60 @@ pub async fn tracked(
     Ok(())
 }
 
+/// A notification issued to each of several recipients with the same text and due time
+/// ([`issue_each`]): incidents and abuse reports, where every recipient acknowledges for itself.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// What happened, UPPER_SNAKE.
+    pub kind: &'static str,
+    /// The object concerned, `<type>/<id>`.
+    pub subject: String,
+    /// The division the object belongs to.
+    pub division: String,
+    /// Short text for the operator (no personal data).
+    pub summary: String,
+    /// When each recipient must have acknowledged.
+    pub acknowledge_by: DateTime<Utc>,
+}
+
+/// Issues `notice` to each recipient, each with its own acknowledgement deadline escalating to
+/// `escalate_to` less the recipient itself (a unit is not escalated to about its own silence;
+/// reporting still shows its notification overdue); returns the ids in recipient order.
+pub async fn issue_each(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    notice: &Notice,
+    recipients: &[Caller],
+    escalate_to: &[Caller],
+) -> Result<Vec<String>, ApiError> {
+    let mut ids = Vec::with_capacity(recipients.len());
+    for recipient in recipients {
+        let escalate_to = escalate_to
+            .iter()
+            .filter(|unit| unit.unit != recipient.unit)
+            .cloned()
+            .collect();
+        ids.extend(
+            issue(
+                context,
+                tx,
+                &NewNotification {
+                    kind: notice.kind.to_owned(),
+                    subject: notice.subject.clone(),
+                    division: notice.division.clone(),
+                    summary: notice.summary.clone(),
+                    recipients: vec![recipient.clone()],
+                    acknowledge_by: notice.acknowledge_by,
+                    escalate_to,
+                    escalation_of: None,
+                },
+            )
+            .await?,
+        );
+    }
+    Ok(ids)
+}
+
 /// Acknowledges notification `id` for `caller` inside `tx`. NOT_FOUND unless it is addressed to
 /// the caller's unit. A second acknowledgement changes nothing.
 pub async fn acknowledge(

@@ -7,9 +7,10 @@
 //!   city government), each to acknowledge within 24 hours [product], else the city bureau is
 //!   told. A death does not close the case: `DischargeCase` does.
 //! - Suspected abuse or illegal harm (疑似遭受虐待或不法侵害) is reported to the police of the
-//!   division where the person is, whoever reports; unacknowledged after 24 hours it escalates
-//!   to the city police bureau and the city civil-affairs bureau. The description is stored
-//!   with the reporter and never put in an event.
+//!   division where the person is (for a case in foster care, the institution's; a foster
+//!   institution reports for its current residents' cases), whoever reports; unacknowledged
+//!   after 24 hours it escalates to the city police bureau and the city civil-affairs bureau.
+//!   The description is stored with the reporter and never put in an event.
 //!
 //! - [`recipients`]: who is notified and who hears of silence.
 //! - [`store`]: the `incidents` and `abuse_reports` tables.
@@ -26,7 +27,7 @@ use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
 use tonic::Request;
 
 use crate::care::case_ref;
-use recipients::Notice;
+use relief_runtime::notifications::{Notice, issue_each};
 use relief_runtime::validate::Violations;
 use store::{AbuseRow, IncidentRow};
 
@@ -100,7 +101,7 @@ pub async fn report_incident(
                 ),
                 acknowledge_by: relief_legal::hours(now, ACKNOWLEDGE_HOURS),
             };
-            let notification_ids = recipients::issue(
+            let notification_ids = issue_each(
                 context,
                 tx,
                 &notice,
@@ -172,15 +173,20 @@ pub async fn report_abuse(
             let (division, case_number_opt) = match &case_id_opt {
                 None => (requested_division.to_owned(), None),
                 Some(case_id) => {
+                    // A foster institution sees its current residents' cases only.
                     let case =
                         case_ref::fetch_in(tx, case_id, |case| case.is_visible_to(&caller)).await?;
-                    if !requested_division.is_empty() && requested_division != case.division {
+                    // The police where the person is: the institution's for a case in foster
+                    // care.
+                    let division = case.where_the_person_is().to_owned();
+                    if !requested_division.is_empty() && requested_division != division {
                         return Err(ApiError::invalid_field(
                             "division",
-                            "must be empty or the case's division when case_id is given",
+                            "must be empty or the division where the person of the case is \
+                             (the case's, or in foster care the institution's)",
                         ));
                     }
-                    (case.division, Some(case.case_number))
+                    (division, Some(case.case_number))
                 }
             };
             let summary = match &case_number_opt {
@@ -200,7 +206,7 @@ pub async fn report_abuse(
                 summary,
                 acknowledge_by: relief_legal::hours(now, ACKNOWLEDGE_HOURS),
             };
-            let notification_ids = recipients::issue(
+            let notification_ids = issue_each(
                 context,
                 tx,
                 &notice,

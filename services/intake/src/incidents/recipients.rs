@@ -1,11 +1,8 @@
 //! Who is told about an incident or suspected abuse, and who hears when they do not acknowledge
 //! (DOMAIN.md "Deadlines and escalations", row "incident / abuse notification").
 
-use chrono::{DateTime, Utc};
-use relief_runtime::db::Tx;
-use relief_runtime::notifications::{self, NewNotification};
 use relief_runtime::units::Unit;
-use relief_runtime::{ApiError, Caller, CallerKind, ServiceContext};
+use relief_runtime::{Caller, CallerKind, ServiceContext};
 
 use crate::units;
 
@@ -94,53 +91,4 @@ pub fn abuse_escalation(context: &ServiceContext) -> Vec<Caller> {
 fn dedup(units: &mut Vec<Caller>) {
     let mut seen = std::collections::HashSet::new();
     units.retain(|unit| seen.insert(unit.unit.clone()));
-}
-
-/// What to tell every recipient.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    pub kind: &'static str,
-    pub subject: String,
-    pub division: String,
-    pub summary: String,
-    pub acknowledge_by: DateTime<Utc>,
-}
-
-/// Issues `notice` to each recipient, each with its own acknowledgement deadline escalating to
-/// `escalate_to` less the recipient itself (a unit is not escalated to about its own
-/// silence; reporting still shows its notification overdue); returns the ids in recipient
-/// order.
-pub async fn issue(
-    context: &ServiceContext,
-    tx: &mut Tx,
-    notice: &Notice,
-    recipients: &[Caller],
-    escalate_to: &[Caller],
-) -> Result<Vec<String>, ApiError> {
-    let mut ids = Vec::with_capacity(recipients.len());
-    for recipient in recipients {
-        let escalate_to = escalate_to
-            .iter()
-            .filter(|unit| unit.unit != recipient.unit)
-            .cloned()
-            .collect();
-        ids.extend(
-            notifications::issue(
-                context,
-                tx,
-                &NewNotification {
-                    kind: notice.kind.to_owned(),
-                    subject: notice.subject.clone(),
-                    division: notice.division.clone(),
-                    summary: notice.summary.clone(),
-                    recipients: vec![recipient.clone()],
-                    acknowledge_by: notice.acknowledge_by,
-                    escalate_to,
-                    escalation_of: None,
-                },
-            )
-            .await?,
-        );
-    }
-    Ok(ids)
 }

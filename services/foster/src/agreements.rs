@@ -1,27 +1,32 @@
-//! Agreements (托养协议, plan §二(一)3) between a sending station and an institution: term, beds, fee terms (the margin); versioned. No placement without one in force.
+//! Agreements (托养协议, plan §二(一)3) between a sending station and an institution: term, beds,
+//! fee terms (the margin); versioned. No placement without one in force.
+//!
+//! - [`sign`](mod@sign): `SignAgreement` (the station records a new version).
+//! - [`list`](fn@list): `ListAgreements`, in the caller's scope.
+//! - [`in_force`]: the version governing a day (placements take it at approval, fees its margin).
+//! - [`store`]: the table.
 
-use relief_proto::foster::v1 as pb;
-use relief_runtime::{ApiError, ServiceContext};
-use tonic::Request;
+mod reads;
+mod sign;
+pub mod store;
 
-/// `SignAgreement`.
-pub async fn sign(
-    context: &ServiceContext,
-    request: Request<pb::SignAgreementRequest>,
-) -> Result<pb::SignAgreementResponse, ApiError> {
-    let _ = (context, request);
-    Err(ApiError::Unimplemented {
-        message: "SignAgreement is not built yet".to_owned(),
-    })
-}
+use chrono::NaiveDate;
+use relief_runtime::db::Conn;
 
-/// `ListAgreements`.
-pub async fn list(
-    context: &ServiceContext,
-    request: Request<pb::ListAgreementsRequest>,
-) -> Result<pb::ListAgreementsResponse, ApiError> {
-    let _ = (context, request);
-    Err(ApiError::Unimplemented {
-        message: "ListAgreements is not built yet".to_owned(),
-    })
+pub use reads::list;
+pub use sign::sign;
+pub use store::AgreementRow;
+
+/// The `FAILED_PRECONDITION` reason of an agreement holding more beds than the institution has.
+pub const AGREEMENT_BEDS_OVER_CAPACITY: &str = "AGREEMENT_BEDS_OVER_CAPACITY";
+
+/// The agreement between `station` and institution `institution_id` governing local day `day`:
+/// the highest version whose term (`starts_on..=ends_on`) covers it; `None` if none does.
+pub async fn in_force(
+    conn: Conn<'_>,
+    station: &str,
+    institution_id: &str,
+    day: NaiveDate,
+) -> Result<Option<AgreementRow>, sqlx::Error> {
+    store::in_force(conn, station, institution_id, &store::day_text(day)).await
 }

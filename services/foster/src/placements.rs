@@ -2,28 +2,62 @@
 //! selects the institution and approves, the placement ends with a kind; intake's case follows
 //! on ResidentPlaced and PlacementEnded.
 //!
-//! - [`propose`]: `ProposePlacement` (the case read from intake: [`intake_case`]).
-//! - [`approve`]: `ApprovePlacement`, `DeclinePlacement`, with [`choice`] checking the
+//! - [`propose`](mod@propose): `ProposePlacement` (the case read from intake: [`intake_case`]).
+//! - [`approve`](mod@approve): `ApprovePlacement`, `DeclinePlacement`, with [`choice`] checking the
 //!   institution (active, documents valid, agreement in force, beds, minors, the preference for
 //!   government-run institutions).
-//! - [`end`]: `EndPlacement` and [`end_in_tx`], the one way a placement ends (also used by
+//! - [`end`](mod@end): `EndPlacement` and [`end_in_tx`], the one way a placement ends (also used by
 //!   `MoveResident` in [`moves`] and by the identity feed's settlement).
-//! - [`reads`]: `GetPlacement`, `ListPlacements`, in the caller's scope ([`sees`]).
+//! - [`reads`](mod@reads): `GetPlacement`, `ListPlacements`, in the caller's scope ([`sees`]).
 //! - [`store`]: the table.
 //!
 //! Every deadline of a placement (visits, reports, fees) has the subject [`subject`]; a change
 //! that ends a placement locks the subject's deadlines before the placement row (the sweeper's
 //! order).
 
+mod approve;
+pub mod choice;
+mod end;
+pub mod intake_case;
+mod moves;
+mod propose;
+mod reads;
 pub mod store;
 
 use chrono::{DateTime, Utc};
 use relief_proto::foster::v1 as pb;
-use relief_runtime::db::{Conn, Tx};
-use relief_runtime::{ApiError, Caller, CallerKind, ServiceContext, scope};
-use tonic::Request;
+use relief_runtime::db::Conn;
+use relief_runtime::{ApiError, Caller, CallerKind, scope};
 
 use store::PlacementRow;
+
+pub use approve::{approve, decline};
+pub use end::{end, end_in_tx};
+pub use moves::move_resident;
+pub use propose::propose;
+pub use reads::{get, list};
+
+/// The `FAILED_PRECONDITION` reason of a placement decision on a case intake no longer has in
+/// the station (placed, closed).
+pub const CASE_NOT_IN_STATION: &str = "CASE_NOT_IN_STATION";
+
+/// The `FAILED_PRECONDITION` reason of a proposal for a case that already has a proposed or
+/// active placement.
+pub const PLACEMENT_ALREADY_OPEN: &str = "PLACEMENT_ALREADY_OPEN";
+
+/// The `FAILED_PRECONDITION` reason of approving or declining a placement that is not proposed.
+pub const PLACEMENT_NOT_PROPOSED: &str = "PLACEMENT_NOT_PROPOSED";
+
+/// The `FAILED_PRECONDITION` reason of ending, moving (or visiting, reporting on) a placement
+/// that is not active.
+pub const PLACEMENT_NOT_ACTIVE: &str = "PLACEMENT_NOT_ACTIVE";
+
+/// The `FAILED_PRECONDITION` reason of moving a resident to the institution they are in.
+pub const SAME_INSTITUTION: &str = "SAME_INSTITUTION";
+
+/// The longest free text accepted (reason details, justification, decline reason, notes), in
+/// characters.
+pub const MAX_TEXT: usize = 2000;
 
 /// The deadline and notification subject of placement `id`.
 pub fn subject(id: &str) -> String {
@@ -42,6 +76,45 @@ pub fn sees(caller: &Caller, row: &PlacementRow) -> bool {
         }
         CallerKind::Service => true,
         _ => false,
+    }
+}
+
+/// [`sees`] as a list filter, for every list of placements and of what hangs off them (fees,
+/// visits, reports, incidents): the one translation of the rule into columns. Empty text means
+/// "no restriction"; `division_pattern` is a `LIKE` pattern on the case's division.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListScope {
+    /// Only this institution's (a foster caller).
+    pub institution_id: String,
+    /// Only those this station sent.
+    pub station: String,
+    /// Only cases of divisions matching this pattern (`%`: all).
+    pub division_pattern: String,
+}
+
+impl ListScope {
+    /// The scope of `caller` listing `what` (for the PERMISSION_DENIED message of a caller kind
+    /// that reads no placements).
+    pub fn of(caller: &Caller, what: &str) -> Result<ListScope, ApiError> {
+        let mut scope = ListScope {
+            institution_id: String::new(),
+            station: String::new(),
+            division_pattern: "%".to_owned(),
+        };
+        match caller.kind {
+            CallerKind::Foster => scope.institution_id = caller.unit.clone(),
+            CallerKind::Station => scope.station = caller.unit.clone(),
+            CallerKind::CivilAffairs | CallerKind::Government => {
+                scope.division_pattern = scope::like_pattern(&caller.division);
+            }
+            CallerKind::Service => {}
+            other => {
+                return Err(ApiError::PermissionDenied {
+                    message: format!("a {other} caller may not list {what}"),
+                });
+            }
+        }
+        Ok(scope)
     }
 }
 
@@ -71,88 +144,4 @@ pub struct Ending {
     pub notes: Option<String>,
     /// For MOVED: the placement that continues the stay, and its institution.
     pub next: Option<(String, String)>,
-}
-
-/// Ends the active placement `id` inside `tx` at `now`: locks its deadlines and row, checks it
-/// is active (FAILED_PRECONDITION PLACEMENT_NOT_ACTIVE otherwise), stores the end, stops the
-/// fee (the last months are assessed: `crate::fees::on_ended`) and the visit and report
-/// clocks (`crate::supervision::on_ended`), and appends PlacementEnded. Returns the ended row.
-pub async fn end_in_tx(
-    context: &ServiceContext,
-    tx: &mut Tx,
-    now: DateTime<Utc>,
-    id: &str,
-    ending: Ending,
-) -> Result<PlacementRow, ApiError> {
-    let _ = (context, tx, now, id, ending);
-    Err(unimplemented("end_in_tx"))
-}
-
-fn unimplemented(what: &str) -> ApiError {
-    ApiError::Unimplemented {
-        message: format!("{what} is not built yet"),
-    }
-}
-
-/// `ProposePlacement`.
-pub async fn propose(
-    context: &ServiceContext,
-    request: Request<pb::ProposePlacementRequest>,
-) -> Result<pb::ProposePlacementResponse, ApiError> {
-    let _ = (context, request);
-    Err(unimplemented("ProposePlacement"))
-}
-
-/// `ApprovePlacement`.
-pub async fn approve(
-    context: &ServiceContext,
-    request: Request<pb::ApprovePlacementRequest>,
-) -> Result<pb::ApprovePlacementResponse, ApiError> {
-    let _ = (context, request);
-    Err(unimplemented("ApprovePlacement"))
-}
-
-/// `DeclinePlacement`.
-pub async fn decline(
-    context: &ServiceContext,
-    request: Request<pb::DeclinePlacementRequest>,
-) -> Result<pb::DeclinePlacementResponse, ApiError> {
-    let _ = (context, request);
-    Err(unimplemented("DeclinePlacement"))
-}
-
-/// `MoveResident`.
-pub async fn move_resident(
-    context: &ServiceContext,
-    request: Request<pb::MoveResidentRequest>,
-) -> Result<pb::MoveResidentResponse, ApiError> {
-    let _ = (context, request);
-    Err(unimplemented("MoveResident"))
-}
-
-/// `EndPlacement`.
-pub async fn end(
-    context: &ServiceContext,
-    request: Request<pb::EndPlacementRequest>,
-) -> Result<pb::EndPlacementResponse, ApiError> {
-    let _ = (context, request);
-    Err(unimplemented("EndPlacement"))
-}
-
-/// `GetPlacement`.
-pub async fn get(
-    context: &ServiceContext,
-    request: Request<pb::GetPlacementRequest>,
-) -> Result<pb::GetPlacementResponse, ApiError> {
-    let _ = (context, request);
-    Err(unimplemented("GetPlacement"))
-}
-
-/// `ListPlacements`.
-pub async fn list(
-    context: &ServiceContext,
-    request: Request<pb::ListPlacementsRequest>,
-) -> Result<pb::ListPlacementsResponse, ApiError> {
-    let _ = (context, request);
-    Err(unimplemented("ListPlacements"))
 }

@@ -18,6 +18,7 @@ CREATE TABLE agreements (
 );
 
 CREATE INDEX agreements_institution ON agreements (institution_id, station);
+CREATE INDEX agreements_signed ON agreements (signed_at, id);
 
 -- Placements: one case's person in one institution (a move is a new row continuing the last).
 -- No personal data: the person stays in intake.

@@ -260,3 +260,47 @@ pub async fn active_from_station(
     .fetch_one(c)
     .await)
 }
+
+/// Which placements a list returns; empty text and 0 mean "no filter".
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this sending station (a station caller).
+    pub station: String,
+    /// Only this institution.
+    pub institution_id: String,
+    /// Only this case.
+    pub case_id: String,
+    /// Only this status (0: all).
+    pub status: i32,
+    /// Only cases of divisions matching this `LIKE` pattern; `%` for all.
+    pub division_pattern: String,
+}
+
+/// A page of placements, newest proposal first, strictly after the keyset position `after`.
+pub async fn list(
+    db: &relief_runtime::db::Db,
+    filter: &ListFilter,
+    after: (DateTime<Utc>, &str),
+    limit: i64,
+) -> Result<Vec<PlacementRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM placements \
+         WHERE ($1 = '' OR station = $1) AND ($2 = '' OR institution_id = $2) \
+         AND ($3 = '' OR case_id = $3) AND ($4 = 0 OR status = $4) AND division LIKE $5 \
+         AND (proposed_at < $6 OR (proposed_at = $6 AND id < $7)) \
+         ORDER BY proposed_at DESC, id DESC LIMIT $8"
+    );
+    relief_runtime::with_db!(db, |pool| sqlx::query_as::<_, PlacementRow>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
+    .bind(&filter.station)
+    .bind(&filter.institution_id)
+    .bind(&filter.case_id)
+    .bind(filter.status)
+    .bind(&filter.division_pattern)
+    .bind(after.0)
+    .bind(after.1)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)
+}

@@ -2,6 +2,11 @@
 //! an identity file for a person not confirmed and records every case in `stay_cases`;
 //! CaseClosed closes the file when the stay ends, cancelling its deadlines
 //! ([`crate::files::stay`]). Every other event of the feed is ignored.
+//!
+//! [`foster`] applies foster's feed: where the person of a case is now (ResidentPlaced,
+//! PlacementEnded).
+
+pub mod foster;
 
 use prost::{Message, Name};
 use relief_proto::intake::v1 as intake;

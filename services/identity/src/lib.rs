@@ -76,5 +76,8 @@ pub async fn run(
         "intake",
         Arc::new(consumer::IntakeEvents::new(&context)) as _,
     );
+    parts
+        .event_handlers
+        .insert("foster", Arc::new(consumer::foster::FosterEvents) as _);
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

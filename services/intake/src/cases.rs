@@ -8,7 +8,8 @@
 //! - [`convert`]: the request checked into an admission; a row back into a `Case`.
 //! - [`person`]: the encrypted person and the fields a read returns.
 //! - [`repeat`]: repeat-vagrancy links and `SplitRepeatLink`.
-//! - [`stay`]: the 10-day relief period: its deadline handler and `JustifyLongStay`.
+//! - [`stay`]: the 10-day relief period: its deadline handler and `JustifyLongStay` (a case in
+//!   foster care is not flagged; one back in the station after its 10th day is, at its return).
 //! - [`reads`]: `GetCase` and `ListCases`, in the caller's scope.
 //! - [`store`]: the tables.
 
@@ -39,6 +40,8 @@ pub(crate) use store::{CaseRow as StoredCase, Conn as CaseConn, fetch as fetch_c
 pub(crate) use person::PersonRecord;
 pub(crate) use repeat::{earlier_cases, link as link_repeats};
 pub(crate) use store::record_confirmed_identity;
+// Foster feed: a case back in the station after its 10-day instant is flagged at its return.
+pub(crate) use stay::schedule_after_foster_care;
 
 /// `AdmitPerson` (station only).
 pub async fn admit(
@@ -87,9 +90,37 @@ fn is_own_station(caller: &Caller, row: &CaseRow) -> bool {
     caller.kind == CallerKind::Station && caller.unit == row.station
 }
 
-/// Whether `caller` may see the case ([`scope::sees_case`]).
+/// Whether `caller` may see the case ([`sees`]).
 fn visible(caller: &Caller, row: &CaseRow) -> bool {
-    scope::sees_case(caller, &row.station, &row.division)
+    sees(
+        caller,
+        &row.station,
+        &row.division,
+        row.status,
+        row.institution_id.as_deref(),
+    )
+}
+
+/// The one rule of who sees a case in intake (every RPC that touches a case asks it): everyone
+/// [`scope::sees_case`] lets see a case admitted by `station` in `division` (the admitting
+/// station; civil affairs and governments covering the division; services), and a foster
+/// institution the cases of its current residents: IN_FOSTER_CARE (`status`) with it as the
+/// current `institution_id` (DOMAIN.md "Callers": foster reads its own residents only). Another
+/// institution's resident, or a former resident, is NOT_FOUND as if it did not exist.
+pub(crate) fn sees(
+    caller: &Caller,
+    station: &str,
+    division: &str,
+    status: i32,
+    institution_id: Option<&str>,
+) -> bool {
+    match caller.kind {
+        CallerKind::Foster => {
+            status == pb::CaseStatus::InFosterCare as i32
+                && institution_id == Some(caller.unit.as_str())
+        }
+        _ => scope::sees_case(caller, station, division),
+    }
 }
 
 /// `SplitRepeatLink` (the admitting station; civil affairs within its divisions).

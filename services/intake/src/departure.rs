@@ -26,8 +26,12 @@ use relief_runtime::{ApiError, ServiceContext};
 use tonic::Request;
 
 pub use minor::turns_16_at;
-// Settlement slice: an approved settlement closes a case in the station.
-pub(crate) use discharge::close_settled;
+// Settlement slice: an approved settlement closes a case in the station. Foster feed: the end
+// of a placement closes a case in foster care; moving a case in or out of foster care locks its
+// deadlines first, as every closing does.
+pub(crate) use discharge::{
+    FeedDeparture, close_placement_ended, close_settled, lock_case_deadlines,
+};
 pub use transfer::{check_transfer, transfer_chain};
 
 /// `DischargeCase` (station, own cases).

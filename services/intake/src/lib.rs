@@ -9,6 +9,7 @@ mod cases;
 mod departure;
 mod encounters;
 mod flags;
+mod foster_events;
 mod identity_events;
 mod incidents;
 mod policy;
@@ -71,6 +72,10 @@ pub async fn run(
     parts.event_handlers.insert(
         "identity",
         std::sync::Arc::new(identity_events::IdentityEvents::new(&context)) as _,
+    );
+    parts.event_handlers.insert(
+        "foster",
+        std::sync::Arc::new(foster_events::FosterEvents::new(&context)) as _,
     );
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

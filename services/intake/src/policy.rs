@@ -36,10 +36,11 @@ pub fn policy() -> AccessPolicy {
         .allow(GRPC_SERVICE, "ReportHospitalStay", &[Hospital])
         .allow(GRPC_SERVICE, "AdmitPerson", &[Station])
         .allow(GRPC_SERVICE, "RecordReliefRefusal", &[Station])
+        // Foster: its current residents' cases only (`cases::sees`).
         .allow(
             GRPC_SERVICE,
             "GetCase",
-            &[Station, CivilAffairs, Government, Service],
+            &[Station, CivilAffairs, Government, Foster, Service],
         )
         .allow(
             GRPC_SERVICE,

@@ -7,7 +7,7 @@ use relief_runtime::time::{timestamp, timestamp_opt};
 use super::store::FileRow;
 
 /// What a file's row does not hold: the cases of its stay (first admission first), its
-/// notices and its verification requests (oldest first).
+/// notices and its verification requests (oldest first), where the person is now.
 #[derive(Debug, Clone, Default)]
 pub struct Related {
     /// `stay_cases` of the file.
@@ -16,6 +16,8 @@ pub struct Related {
     pub notices: Vec<pb::Notice>,
     /// The verification requests filed.
     pub verification_ids: Vec<String>,
+    /// Where the person of the current case is now, if in foster care (foster's feed).
+    pub foster_stay: Option<pb::FosterStay>,
 }
 
 /// The file `row` with `related`, identity left empty and `identity_omitted` false.
@@ -45,5 +47,6 @@ pub fn to_proto(row: &FileRow, related: Related) -> pb::IdentityFile {
             .filter(|line| !line.trim().is_empty())
             .map(str::to_owned)
             .collect(),
+        foster_stay: related.foster_stay,
     }
 }

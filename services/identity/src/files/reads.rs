@@ -89,14 +89,19 @@ fn which_file(request: &pb::GetIdentityFileRequest) -> Result<Which, ApiError> {
     Ok(which)
 }
 
-/// The cases, notices and verification requests of file `row`.
+/// The cases, notices and verification requests of file `row`, and where the person of its
+/// current case is now (foster's feed).
 pub async fn related(mut conn: Conn<'_>, row: &FileRow) -> Result<Related, ApiError> {
     let case_ids = store::case_ids(store::reborrow(&mut conn), &row.id).await?;
     let verification_ids = store::verification_ids(store::reborrow(&mut conn), &row.id).await?;
+    let foster_stay = crate::consumer::foster::current(store::reborrow(&mut conn), &row.case_id)
+        .await?
+        .map(|placement| placement.to_proto());
     let notices = crate::notices::for_file(conn, &row.id).await?;
     Ok(Related {
         case_ids,
         notices,
         verification_ids,
+        foster_stay,
     })
 }

@@ -1,6 +1,6 @@
 //! `ListStrandedPersons`: the open files in the register within the caller's scope, longest
-//! stranded first, each with its done and missing steps and its pending or granted settlement
-//! application — one query per page.
+//! stranded first, each with its done and missing steps, its pending or granted settlement
+//! application and, for a person in foster care, the institution — one query per page.
 
 use chrono::{DateTime, TimeZone, Utc};
 use relief_proto::identity::v1 as pb;
@@ -33,6 +33,10 @@ struct StrandedRow {
     dna_done: i32,
     face_done: i32,
     settlement_application_id: String,
+    /// Foster feed: the current placement of the current case, if in foster care.
+    placement_id: Option<String>,
+    institution_id: Option<String>,
+    placed_at: Option<DateTime<Utc>>,
 }
 
 /// Which rows a page holds.
@@ -112,6 +116,14 @@ fn to_proto(row: &StrandedRow) -> pb::StrandedPerson {
             .map(|step| step as i32)
             .collect(),
         settlement_application_id: row.settlement_application_id.clone(),
+        foster_stay: match (&row.placement_id, &row.institution_id, row.placed_at) {
+            (Some(placement_id), Some(institution_id), Some(placed_at)) => Some(pb::FosterStay {
+                institution_id: institution_id.clone(),
+                placement_id: placement_id.clone(),
+                since: Some(timestamp(placed_at)),
+            }),
+            _ => None,
+        },
     }
 }
 
@@ -128,13 +140,16 @@ async fn fetch_page(
         .map(|done| format!("AND ({done}) = 0"))
         .unwrap_or_default();
     let open = status::OPEN;
+    let current = crate::consumer::foster::CURRENT_CONDITION;
     let sql = format!(
         "SELECT f.id, f.case_id, f.station, f.division, f.stay_began_at, f.stranded_since, \
          {NOTICE_DONE} AS notice_done, {DNA_DONE} AS dna_done, {FACE_DONE} AS face_done, \
          COALESCE((SELECT s.id FROM settlement_applications s \
                    WHERE s.file_id = f.id AND s.status <> {SETTLEMENT_REJECTED} \
-                   ORDER BY s.filed_at DESC, s.id DESC LIMIT 1), '') AS settlement_application_id \
+                   ORDER BY s.filed_at DESC, s.id DESC LIMIT 1), '') AS settlement_application_id, \
+         p.placement_id, p.institution_id, p.placed_at \
          FROM identity_files f \
+         LEFT JOIN foster_placements p ON p.case_id = f.case_id AND {current} \
          WHERE f.status = {open} AND f.stranded_since IS NOT NULL \
          AND ($1 = '' OR f.station = $1) AND ($2 = '' OR f.division = $2) \
          AND f.division LIKE $3 \

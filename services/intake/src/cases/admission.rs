@@ -101,6 +101,9 @@ async fn open_case(
         created_at: now,
         turns_16_at: admission.turns_16_at,
         transferred_from_case_id: admission.transferred_from_case_id.clone(),
+        placement_id: None,
+        institution_id: None,
+        institution_division: None,
         id,
     };
     store::insert(tx, &row).await?;

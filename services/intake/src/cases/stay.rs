@@ -2,6 +2,14 @@
 //! without mental disorder or intellectual disability. Every such stay past 10 days is flagged
 //! (a deadline row at admission; the station is notified), and a recorded reason marks it
 //! justified; it still counts as over 10 days.
+//!
+//! Foster care [product]: the relief period is the station's; a person in foster care lives in
+//! an institution under a placement civil affairs approved, so a case in foster care at the
+//! 10-day instant is not flagged (whether the sweeper runs on time or late: the placements
+//! intake learnt from foster's feed say where the person was at that instant). A case that comes
+//! back to the station (BACK_TO_STATION) after that instant, not flagged yet, is flagged at its
+//! return ([`schedule_after_foster_care`]): the stay continues and is over 10 days. A case
+//! flagged before its placement keeps its flag.
 
 use chrono::{DateTime, Utc};
 use relief_proto::intake::v1 as pb;
@@ -51,8 +59,13 @@ fn deadline_id(case_id: &str) -> String {
     format!("{STAY_DEADLINE}:{case_id}")
 }
 
-/// Schedules the flag of a new case whose rule applies, at 24:00 local of the 10th day after
+/// The 10-day instant of a stay admitted at `admitted_at`: 24:00 local of the 10th day after
 /// admission (`relief_legal::status_days`).
+fn ten_days_after(admitted_at: DateTime<Utc>) -> DateTime<Utc> {
+    relief_legal::status_days(admitted_at, RELIEF_PERIOD_DAYS)
+}
+
+/// Schedules the flag of a new case whose rule applies, at its 10-day instant.
 pub async fn schedule(tx: &mut Tx, now: DateTime<Utc>, row: &CaseRow) -> Result<(), ApiError> {
     deadlines::schedule(
         tx,
@@ -60,7 +73,38 @@ pub async fn schedule(tx: &mut Tx, now: DateTime<Utc>, row: &CaseRow) -> Result<
         &deadline_id(&row.id),
         STAY_DEADLINE,
         &format!("case/{}", row.id),
-        relief_legal::status_days(row.admitted_at, RELIEF_PERIOD_DAYS),
+        ten_days_after(row.admitted_at),
+        row.id.clone().into_bytes(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Foster feed: the case `row` came back to the station at `returned_at` from placement
+/// `placement_id`. If its rule applies, it is not flagged, and its 10-day instant passed while
+/// the person was in foster care, the flag is due at the return (one deadline per placement
+/// ended, so applying the end again schedules nothing new). The caller locked the case's
+/// deadlines.
+pub async fn schedule_after_foster_care(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    row: &CaseRow,
+    placement_id: &str,
+    returned_at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if !row.ten_day_rule_applies
+        || row.over_ten_days_since.is_some()
+        || returned_at <= ten_days_after(row.admitted_at)
+    {
+        return Ok(());
+    }
+    deadlines::schedule(
+        tx,
+        now,
+        &format!("{}:{placement_id}", deadline_id(&row.id)),
+        STAY_DEADLINE,
+        &format!("case/{}", row.id),
+        returned_at,
         row.id.clone().into_bytes(),
     )
     .await?;
@@ -88,6 +132,11 @@ impl DeadlineHandler for FlagLongStay {
             )));
         };
         if !row.ten_day_rule_applies || !is_open(row.status) || row.over_ten_days_since.is_some() {
+            return Ok(());
+        }
+        // In foster care at the legal instant: not the station's relief period (a return to the
+        // station later schedules the flag again).
+        if crate::foster_events::in_foster_care_at(tx, &row.id, deadline.due_at).await? {
             return Ok(());
         }
         // The status holds from the legal instant, however late the sweeper ran.

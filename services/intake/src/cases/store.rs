@@ -37,6 +37,12 @@ pub struct CaseRow {
     pub turns_16_at: Option<DateTime<Utc>>,
     /// Departure slice (migration 1020): the case a TRANSFER admission continues.
     pub transferred_from_case_id: Option<String>,
+    /// Foster feed (migration 1060): the current placement of a case in foster care.
+    pub placement_id: Option<String>,
+    /// Foster feed (migration 1060): the institution the person is in now.
+    pub institution_id: Option<String>,
+    /// Foster feed (migration 1060): its division (NULL for a move until ResidentPlaced).
+    pub institution_division: Option<String>,
 }
 
 impl fmt::Debug for CaseRow {
@@ -55,7 +61,7 @@ const COLUMNS: &str = "id, case_number, station, division, admitted_at, referral
     referral_encounter_id, identity_status, flags, status, origin_division, belongings, \
     health_check, ten_day_rule_applies, over_ten_days_since, long_stay_reason, \
     long_stay_justified_at, person, id_number_index, warnings, created_at, turns_16_at, \
-    transferred_from_case_id";
+    transferred_from_case_id, placement_id, institution_id, institution_division";
 
 pub use relief_runtime::db::Conn;
 use relief_runtime::with_conn;
@@ -83,7 +89,7 @@ pub async fn insert(tx: &mut Tx, row: &CaseRow) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO cases ({COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22, $23)"
+         $20, $21, $22, $23, $24, $25, $26)"
     );
     with_tx!(tx, |conn| {
         sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
@@ -110,6 +116,9 @@ pub async fn insert(tx: &mut Tx, row: &CaseRow) -> Result<(), sqlx::Error> {
             .bind(row.created_at)
             .bind(row.turns_16_at)
             .bind(&row.transferred_from_case_id)
+            .bind(&row.placement_id)
+            .bind(&row.institution_id)
+            .bind(&row.institution_division)
             .execute(conn)
             .await
             .map(|_| ())

@@ -17,7 +17,7 @@ use relief_runtime::time::timestamp;
 use relief_runtime::{ApiError, CallerKind, ServiceContext, caller, idempotency};
 use tonic::Request;
 
-use super::convert::Departure;
+use super::convert::{Departure, ReturnHome};
 use super::store::{self, DepartureRow};
 use super::{follow_up, minor};
 use crate::cases::{self, CaseConn, StoredCase};
@@ -125,7 +125,7 @@ fn case_subject(case_id: &str) -> String {
 /// Locks the pending deadlines of case `case_id` for the rest of `tx`, waiting for a sweeper
 /// firing one of them: the first step of every closing, before the case row is read or updated
 /// (the module's lock order).
-async fn lock_case_deadlines(tx: &mut Tx, case_id: &str) -> Result<(), ApiError> {
+pub(crate) async fn lock_case_deadlines(tx: &mut Tx, case_id: &str) -> Result<(), ApiError> {
     deadlines::lock_subject(tx, &case_subject(case_id)).await?;
     Ok(())
 }
@@ -133,12 +133,30 @@ async fn lock_case_deadlines(tx: &mut Tx, case_id: &str) -> Result<(), ApiError>
 /// Who a departure closed by identity's SettlementDecided is recorded by: the identity service.
 const SETTLEMENT_RECORDED_BY: &str = "identity";
 
+/// Who a departure closed by foster's PlacementEnded is recorded by: the foster service.
+const PLACEMENT_END_RECORDED_BY: &str = "foster";
+
+/// A departure another service's feed records (not a station's `DischargeCase`): no release
+/// rules to check (the deciding service checked its own), no transfer.
+#[derive(Debug, Clone)]
+pub(crate) struct FeedDeparture {
+    /// How the person left.
+    pub kind: pb::DepartureKind,
+    /// When; never recorded before the admission.
+    pub departed_at: DateTime<Utc>,
+    /// RETURNED_HOME: the destination division, whose civil affairs follows up.
+    pub destination_division: Option<String>,
+    /// Why, in words without personal data.
+    pub notes: String,
+}
+
 /// Settlement slice (intake's consumer of identity's feed): closes the case `case_id` if it is
 /// in the station, because civil affairs approved the person's settlement: a departure of
 /// `kind` (SETTLED, or STATE_SUPPORT) at `decided_at`, through the same path as a discharge
 /// (status, departure row, pending deadlines cancelled, `CaseClosed`). A case intake does not
-/// have, or not in the station (in foster care, or closed already: a second delivery), is left
-/// alone. Returns whether it closed the case.
+/// have, or not in the station (in foster care: foster ends the placement and
+/// [`close_placement_ended`] closes it; or closed already: a second delivery), is left alone.
+/// Returns whether it closed the case.
 pub(crate) async fn close_settled(
     context: &ServiceContext,
     tx: &mut Tx,
@@ -148,31 +166,102 @@ pub(crate) async fn close_settled(
     decided_at: DateTime<Utc>,
     notes: String,
 ) -> Result<bool, ApiError> {
+    let departure = FeedDeparture {
+        kind,
+        departed_at: decided_at,
+        destination_division: None,
+        notes,
+    };
+    let in_station = |row: &StoredCase| row.status == pb::CaseStatus::InStation as i32;
+    close_from_feed(
+        context,
+        tx,
+        now,
+        SETTLEMENT_RECORDED_BY,
+        case_id,
+        in_station,
+        departure,
+    )
+    .await
+}
+
+/// Foster feed (intake's consumer of foster's feed): closes the case `case_id` if it is in
+/// foster care under `placement_id`, because that placement ended with a final departure
+/// (returned home, settled, state support, death, missing), through the same path as a
+/// discharge (status, departure row, pending deadlines cancelled, the follow-up of a return
+/// home, `CaseClosed`); the case's placement is cleared. A case intake does not have, one under
+/// another placement, in the station or closed (a second delivery) is left alone. Returns
+/// whether it closed the case.
+pub(crate) async fn close_placement_ended(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    case_id: &str,
+    placement_id: &str,
+    departure: FeedDeparture,
+) -> Result<bool, ApiError> {
+    let under_placement = |row: &StoredCase| {
+        row.status == pb::CaseStatus::InFosterCare as i32
+            && row.placement_id.as_deref() == Some(placement_id)
+    };
+    close_from_feed(
+        context,
+        tx,
+        now,
+        PLACEMENT_END_RECORDED_BY,
+        case_id,
+        under_placement,
+        departure,
+    )
+    .await
+}
+
+/// Closes the case `case_id` with `departure`, recorded by `recorded_by`, if `open_as_expected`
+/// holds for it once its deadlines are locked (the module's lock order); returns whether it
+/// did.
+async fn close_from_feed(
+    context: &ServiceContext,
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    recorded_by: &str,
+    case_id: &str,
+    open_as_expected: impl Fn(&StoredCase) -> bool,
+    departure: FeedDeparture,
+) -> Result<bool, ApiError> {
     lock_case_deadlines(tx, case_id).await?;
     let Some(row) = cases::fetch_case(CaseConn::Tx(tx), case_id).await? else {
         return Ok(false);
     };
-    if row.status != pb::CaseStatus::InStation as i32 {
+    if !open_as_expected(&row) {
         return Ok(false);
     }
+    let destination_division = departure
+        .destination_division
+        .filter(|_| departure.kind == pb::DepartureKind::ReturnedHome);
     let departure = Departure {
         case_id: row.id.clone(),
-        kind,
+        kind: departure.kind,
         // Microseconds, as both backends store them; never before the admission.
-        departed_at: decided_at.trunc_subsecs(6).max(row.admitted_at),
-        return_home: None,
+        departed_at: departure.departed_at.trunc_subsecs(6).max(row.admitted_at),
+        // How the person travelled is the deciding service's record, not intake's.
+        return_home: destination_division.map(|destination_division| ReturnHome {
+            mode: pb::ReturnMode::Unspecified,
+            relative_id_checked: false,
+            destination_division,
+        }),
         transfer_to_station: None,
         guardian_present: false,
         escorted: false,
-        notes,
+        notes: departure.notes,
         warnings: Vec::new(),
     };
-    close(context, tx, now, SETTLEMENT_RECORDED_BY, &row, &departure).await?;
+    close(context, tx, now, recorded_by, &row, &departure).await?;
     Ok(true)
 }
 
-/// Closes the case `row` (checked, in the station) with `departure`, recorded by the station
-/// unit `recorded_by`: status, departure row, its pending deadlines cancelled, the follow-up of
+/// Closes the case `row` (checked: in the station, or in foster care for the end of its
+/// placement) with `departure`, recorded by the unit or service `recorded_by`: status (the
+/// current placement cleared), departure row, its pending deadlines cancelled, the follow-up of
 /// a return home, `CaseClosed`. Returns the follow-up id of a return home. The caller locked
 /// the case's deadlines before reading `row` ([`lock_case_deadlines`]).
 async fn close(
@@ -193,7 +282,7 @@ async fn close(
     let closed = store::close_case(
         tx,
         &row.id,
-        pb::CaseStatus::InStation as i32,
+        row.status,
         pb::CaseStatus::Closed as i32,
         &warnings,
     )
@@ -202,7 +291,7 @@ async fn close(
         // Another transaction changed the case since it was read.
         return Err(ApiError::failed_precondition(
             CASE_ALREADY_CLOSED,
-            "the case is no longer in the station",
+            "the case changed since it was read: it is no longer open as it was",
         ));
     }
     let home = departure.return_home.as_ref();

@@ -45,8 +45,9 @@ pub struct FollowUpRow {
 const FOLLOW_UP_COLUMNS: &str = "id, case_id, division, bureau_division, due_at, created_at, \
     recorded_at, recorded_by, situation, support, guardians_reminded, guardian_abuse_found, on_time";
 
-/// Closes the case `id` if it is still `open_status`, with its warnings now `warnings`; returns
-/// whether it did (false: someone else changed it first).
+/// Closes the case `id` if it is still `open_status`, with its warnings now `warnings` and no
+/// current placement (migration 1060); returns whether it did (false: someone else changed it
+/// first).
 pub async fn close_case(
     tx: &mut Tx,
     id: &str,
@@ -55,14 +56,17 @@ pub async fn close_case(
     warnings: &str,
 ) -> Result<bool, sqlx::Error> {
     let done = with_tx!(tx, |conn| {
-        sqlx::query("UPDATE cases SET status = $3, warnings = $4 WHERE id = $1 AND status = $2")
-            .bind(id)
-            .bind(open_status)
-            .bind(closed_status)
-            .bind(warnings)
-            .execute(conn)
-            .await
-            .map(|done| done.rows_affected())
+        sqlx::query(
+            "UPDATE cases SET status = $3, warnings = $4, placement_id = NULL, \
+             institution_id = NULL, institution_division = NULL WHERE id = $1 AND status = $2",
+        )
+        .bind(id)
+        .bind(open_status)
+        .bind(closed_status)
+        .bind(warnings)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
     })?;
     Ok(done == 1)
 }

@@ -23,41 +23,23 @@
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
-use std::sync::{Arc, Mutex};
+#[macro_use]
+#[path = "common/mod.rs"]
+mod common;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use prost::{Message, Name};
+use common::{Scene, events, instant_of, timestamp};
 use relief_proto::foster::v1 as foster;
-use relief_proto::foster::v1::foster_supervision_service_client::FosterSupervisionServiceClient;
 use relief_proto::identity::v1 as identity;
-use relief_proto::identity::v1::identity_query_service_client::IdentityQueryServiceClient;
 use relief_proto::intake::v1 as intake;
-use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_proto::notifications::v1 as notifications;
-use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
-use relief_runtime::db::Db;
 use relief_runtime::{Caller, CallerKind, with_db};
-use relief_testkit::fixtures::{reason, request_id, unit};
-use relief_testkit::{Cluster, TestBackend, wait_until};
+use relief_testkit::fixtures::units::{
+    dw_civil_affairs, dw_police, sz_civil_affairs, xlt_civil_affairs, xlt_police, xlt_station,
+};
+use relief_testkit::fixtures::{instant, reason, request_id, unit};
+use relief_testkit::{TestBackend, wait_until};
 use tonic::Code;
-use tonic::transport::Channel;
-
-/// Runs `$scenario(backend)` once on SQLite and once on PostgreSQL, each with a fresh cluster.
-macro_rules! on_both_backends {
-    ($name:ident, $scenario:path) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                $scenario(relief_testkit::TestBackend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $scenario(relief_testkit::TestBackend::Postgres).await;
-            }
-        }
-    };
-}
 
 on_both_backends!(
     a_resident_is_read_by_its_institution_only_and_returns_home,
@@ -76,153 +58,12 @@ on_both_backends!(
     super::replaying_the_feeds_changes_nothing
 );
 
-/// A running cluster with pools on the intake, identity and foster databases (for what no RPC
-/// shows: outboxes, deadline rows, consumer cursors).
-struct Scene {
-    cluster: Cluster,
-    intake_db: Db,
-    identity_db: Db,
-    foster_db: Db,
-}
-
+/// What the foster-care scenarios do through the services, and read in their databases.
 impl Scene {
-    /// A cluster on `backend` whose dev clock starts at `start`; `None` only for PostgreSQL
-    /// without `RELIEF_TEST_POSTGRES_URL` outside CI.
-    async fn start(backend: TestBackend, start: DateTime<Utc>) -> Option<Scene> {
-        let urls = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&urls);
-        let cluster = Cluster::builder()
-            .backend(backend)
-            .clock_start(start)
-            .configure(move |service, config| {
-                seen.lock()
-                    .unwrap()
-                    .push((service.to_owned(), config.database_url.clone().unwrap()));
-            })
-            .start()
-            .await?;
-        let urls = urls.lock().unwrap().clone();
-        let pool = async |name: &str| {
-            let url = &urls.iter().find(|(service, _)| service == name).unwrap().1;
-            Db::open(url, 2).await.unwrap()
-        };
-        Some(Scene {
-            intake_db: pool("intake").await,
-            identity_db: pool("identity").await,
-            foster_db: pool("foster").await,
-            cluster,
-        })
-    }
-
-    /// The database of `service`.
-    fn db(&self, service: &str) -> &Db {
-        match service {
-            "intake" => &self.intake_db,
-            "identity" => &self.identity_db,
-            "foster" => &self.foster_db,
-            other => panic!("no pool on {other}"),
-        }
-    }
-
-    /// Waits until `consumer` has applied every event `source` wrote so far.
-    async fn caught_up(&self, consumer: &str, source: &str) {
-        let name = format!("{consumer}<-{source}");
-        let name = &name;
-        wait_until(&format!("{name} catches up"), || async move {
-            let last: i64 = with_db!(self.db(source), |pool| sqlx::query_scalar(
-                "SELECT COALESCE(MAX(seq), 0) FROM outbox"
-            )
-            .fetch_one(pool)
-            .await)
-            .unwrap();
-            relief_runtime::events::consumer::cursor(self.db(consumer), name)
-                .await
-                .unwrap()
-                == last
-        })
-        .await;
-    }
-
-    /// Makes `consumer` forget which events of `source` it applied, and where it was: its next
-    /// start applies the whole feed again.
-    async fn forget_feed(&self, consumer: &str, source: &str) {
-        let name = format!("{consumer}<-{source}");
-        with_db!(self.db(consumer), |pool| {
-            sqlx::query("DELETE FROM consumer_applied WHERE consumer = $1")
-                .bind(&name)
-                .execute(pool)
-                .await
-                .unwrap();
-            sqlx::query("UPDATE consumer_cursors SET last_seq = 0 WHERE consumer = $1")
-                .bind(&name)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .unwrap();
-    }
-
-    fn set_clock(&self, to: DateTime<Utc>) {
-        self.cluster.clock.set(to).unwrap();
-    }
-
-    async fn intake(&self, who: &Caller) -> IntakeServiceClient<Channel> {
-        IntakeServiceClient::new(self.cluster.channel("intake", who).await)
-    }
-
-    async fn identity(&self, who: &Caller) -> IdentityQueryServiceClient<Channel> {
-        IdentityQueryServiceClient::new(self.cluster.channel("identity", who).await)
-    }
-
-    async fn foster(&self, who: &Caller) -> FosterSupervisionServiceClient<Channel> {
-        FosterSupervisionServiceClient::new(self.cluster.channel("foster", who).await)
-    }
-
-    /// The notifications of `kind` that `service` addressed to `who`.
-    async fn notifications(
-        &self,
-        service: &str,
-        who: &Caller,
-        kind: &str,
-    ) -> Vec<notifications::Notification> {
-        NotificationServiceClient::new(self.cluster.channel(service, who).await)
-            .list_notifications(notifications::ListNotificationsRequest {
-                page_size: 500,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .notifications
-            .into_iter()
-            .filter(|n| n.kind == kind)
-            .collect()
-    }
-
     /// Admits a person UNKNOWN at the Xinglongtai station at `admitted_at`; waits until identity
     /// opened the file. Returns the case id.
     async fn admit_unknown(&self, admitted_at: DateTime<Utc>) -> String {
-        let case_id = self
-            .intake(&station())
-            .await
-            .admit_person(intake::AdmitPersonRequest {
-                request_id: request_id(),
-                person: Some(intake::Person {
-                    estimated_age: 50,
-                    ..Default::default()
-                }),
-                admitted_at: timestamp(admitted_at),
-                referral: intake::Referral::WalkIn as i32,
-                identity_status: intake::IdentityStatus::Unknown as i32,
-                health_check: "体温正常".to_owned(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .case
-            .unwrap()
-            .case_id;
+        let case_id = self.walk_in_unknown(admitted_at).await;
         self.wait_file(&case_id, "identity opens the file", |_| true)
             .await;
         case_id
@@ -244,7 +85,7 @@ impl Scene {
 
     /// The station's agreement with `institution_id` for 2026, 5 beds.
     async fn sign(&self, institution_id: &str) {
-        self.foster(&station())
+        self.foster(&xlt_station())
             .await
             .sign_agreement(foster::SignAgreementRequest {
                 request_id: request_id(),
@@ -264,7 +105,7 @@ impl Scene {
     /// placement.
     async fn place(&self, case_id: &str, institution_id: &str) -> foster::Placement {
         let proposed = self
-            .foster(&station())
+            .foster(&xlt_station())
             .await
             .propose_placement(foster::ProposePlacementRequest {
                 request_id: request_id(),
@@ -279,7 +120,7 @@ impl Scene {
             .placement
             .unwrap();
         let placed = self
-            .foster(&civil_affairs())
+            .foster(&xlt_civil_affairs())
             .await
             .approve_placement(foster::ApprovePlacementRequest {
                 request_id: request_id(),
@@ -293,16 +134,18 @@ impl Scene {
             .placement
             .unwrap();
         assert_eq!(placed.status, foster::PlacementStatus::Active as i32);
-        self.wait_case(case_id, "intake shows the case in foster care", |case| {
-            case.status == intake::CaseStatus::InFosterCare as i32
-        })
+        self.wait_status(
+            case_id,
+            "intake shows the case in foster care",
+            intake::CaseStatus::InFosterCare,
+        )
         .await;
         placed
     }
 
     /// The placement `placement_id`, read by the station.
     async fn placement(&self, placement_id: &str) -> foster::Placement {
-        self.foster(&station())
+        self.foster(&xlt_station())
             .await
             .get_placement(foster::GetPlacementRequest {
                 placement_id: placement_id.to_owned(),
@@ -314,6 +157,50 @@ impl Scene {
             .unwrap()
     }
 
+    /// Waits (60 s ceiling) until the placement `placement_id` satisfies `ready`; returns it.
+    async fn wait_placement(
+        &self,
+        placement_id: &str,
+        what: &str,
+        ready: impl Fn(&foster::Placement) -> bool,
+    ) -> foster::Placement {
+        let ready = &ready;
+        wait_until(what, || async move {
+            ready(&self.placement(placement_id).await)
+        })
+        .await;
+        self.placement(placement_id).await
+    }
+
+    /// The county bureau moves the resident of `placement_id` to `institution_id`, now; returns
+    /// the new placement.
+    async fn move_resident(&self, placement_id: &str, institution_id: &str) -> foster::Placement {
+        self.foster(&xlt_civil_affairs())
+            .await
+            .move_resident(foster::MoveResidentRequest {
+                request_id: request_id(),
+                placement_id: placement_id.to_owned(),
+                institution_id: institution_id.to_owned(),
+                justification: String::new(),
+                moved_at: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .placement
+            .unwrap()
+    }
+
+    /// What foster told the station of identities confirmed in foster care.
+    async fn identity_confirmed_notices(&self) -> Vec<notifications::Notification> {
+        self.notifications(
+            "foster",
+            &xlt_station(),
+            "IDENTITY_CONFIRMED_IN_FOSTER_CARE",
+        )
+        .await
+    }
+
     /// Ends placement `placement_id` as the station, now.
     async fn end(
         &self,
@@ -321,7 +208,7 @@ impl Scene {
         kind: foster::PlacementEndKind,
         destination_division: &str,
     ) -> foster::Placement {
-        self.foster(&station())
+        self.foster(&xlt_station())
             .await
             .end_placement(foster::EndPlacementRequest {
                 request_id: request_id(),
@@ -359,17 +246,28 @@ impl Scene {
     ) -> intake::Case {
         let ready = &ready;
         wait_until(what, || async move {
-            self.case(&station(), case_id)
+            self.case(&xlt_station(), case_id)
                 .await
                 .is_ok_and(|case| ready(&case))
         })
         .await;
-        self.case(&station(), case_id).await.unwrap()
+        self.case(&xlt_station(), case_id).await.unwrap()
+    }
+
+    /// Waits (60 s ceiling) until the station's read of case `case_id` has `status`; returns it.
+    async fn wait_status(
+        &self,
+        case_id: &str,
+        what: &str,
+        status: intake::CaseStatus,
+    ) -> intake::Case {
+        self.wait_case(case_id, what, |case| case.status == status as i32)
+            .await
     }
 
     /// The identity file of case `case_id`, read by the station.
     async fn file(&self, case_id: &str) -> Result<identity::IdentityFile, tonic::Status> {
-        self.identity(&station())
+        self.identity(&xlt_station())
             .await
             .get_identity_file(identity::GetIdentityFileRequest {
                 case_id: case_id.to_owned(),
@@ -394,11 +292,6 @@ impl Scene {
         self.file(case_id).await.unwrap()
     }
 
-    /// The intake events of type `M`, in feed order.
-    async fn intake_events<M: Message + Name + Default>(&self) -> Vec<M> {
-        events(&self.intake_db).await
-    }
-
     /// The station's view of case `case_id`, its file and its placements `placements`: what a
     /// replay of the feeds must leave as it is.
     async fn snapshot(
@@ -411,10 +304,21 @@ impl Scene {
             found.push(self.placement(placement_id).await);
         }
         (
-            self.case(&station(), case_id).await.unwrap(),
+            self.case(&xlt_station(), case_id).await.unwrap(),
             self.file(case_id).await.unwrap(),
             found,
         )
+    }
+
+    /// The follow-ups 双台子区's bureau sees (where a return home goes).
+    async fn follow_ups(&self) -> Vec<intake::FollowUp> {
+        self.intake(&sz_civil_affairs())
+            .await
+            .list_follow_ups(intake::ListFollowUpsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .follow_ups
     }
 
     /// Waits (60 s ceiling) until intake's 10-day deadline of case `case_id` has fired.
@@ -479,7 +383,7 @@ impl Scene {
                 relative_id_checked: false,
                 destination_division: "211102".to_owned(),
             });
-        self.intake(&station())
+        self.intake(&xlt_station())
             .await
             .discharge_case(intake::DischargeCaseRequest {
                 request_id: request_id(),
@@ -492,58 +396,10 @@ impl Scene {
             .await
             .map(|r| r.into_inner().case.unwrap())
     }
-
-    async fn stop(self) {
-        self.intake_db.close().await;
-        self.identity_db.close().await;
-        self.foster_db.close().await;
-        self.cluster.stop().await.unwrap();
-    }
-}
-
-/// The events of type `M` in the outbox of `db`, in feed order.
-async fn events<M: Message + Name + Default>(db: &Db) -> Vec<M> {
-    relief_runtime::events::outbox::read_after(db, 0, 100_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|event| event.type_url == M::type_url())
-        .map(|event| M::decode(event.payload.as_slice()).unwrap())
-        .collect()
-}
-
-fn station() -> Caller {
-    unit(CallerKind::Station, "211103", "xlt-station")
-}
-
-fn civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs")
-}
-
-fn dawa_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211104", "dw-civil-affairs")
-}
-
-fn shuangtaizi_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211102", "sz-civil-affairs")
 }
 
 fn institution(id: &str, division: &str) -> Caller {
     unit(CallerKind::Foster, division, id)
-}
-
-fn timestamp(at: DateTime<Utc>) -> Option<prost_types::Timestamp> {
-    Some(relief_runtime::time::timestamp(at))
-}
-
-fn instant(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn instant_of(at: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    relief_runtime::time::instant("at", at).unwrap()
 }
 
 fn document(number: &str, expires_on: &str) -> Option<foster::Document> {
@@ -595,23 +451,24 @@ fn registration(division: &str, name: &str) -> foster::RegisterInstitutionReques
 
 /// Scenario 1: placed, read and reported on by its institution only, home again.
 async fn a_resident_returns_home(backend: TestBackend) {
-    let Some(scene) = Scene::start(backend, instant("2026-03-10T10:00:00+08:00")).await else {
+    let Some(scene) = Scene::start(backend, Some(instant("2026-03-10T10:00:00+08:00"))).await
+    else {
         return;
     };
     let case_id = scene
         .admit_unknown(instant("2026-03-10T09:00:00+08:00"))
         .await;
     let home = scene
-        .institution(&civil_affairs(), "211103", "盘锦市兴隆台区社会福利中心")
+        .institution(&xlt_civil_affairs(), "211103", "盘锦市兴隆台区社会福利中心")
         .await;
     let other = scene
-        .institution(&civil_affairs(), "211103", "盘锦市兴隆台区第二养老院")
+        .institution(&xlt_civil_affairs(), "211103", "盘锦市兴隆台区第二养老院")
         .await;
     scene.sign(&home).await;
     let placement = scene.place(&case_id, &home).await;
 
     // Intake: in foster care, under the placement, in the institution.
-    let case = scene.case(&station(), &case_id).await.unwrap();
+    let case = scene.case(&xlt_station(), &case_id).await.unwrap();
     assert_eq!(
         (case.placement_id.as_str(), case.institution_id.as_str()),
         (placement.placement_id.as_str(), home.as_str())
@@ -639,7 +496,7 @@ async fn a_resident_returns_home(backend: TestBackend) {
         (error.code(), reason(&error).as_str()),
         (Code::FailedPrecondition, "CASE_IN_FOSTER_CARE")
     );
-    let unchanged = scene.case(&station(), &case_id).await.unwrap();
+    let unchanged = scene.case(&xlt_station(), &case_id).await.unwrap();
     assert_eq!(unchanged.status, intake::CaseStatus::InFosterCare as i32);
     assert!(scene.intake_events::<intake::CaseClosed>().await.is_empty());
 
@@ -654,7 +511,7 @@ async fn a_resident_returns_home(backend: TestBackend) {
         (case_id.as_str(), "211103")
     );
     assert_eq!(report.notification_ids.len(), 1);
-    let police = unit(CallerKind::Police, "211103", "xlt-police");
+    let police = xlt_police();
     let told = scene
         .notifications("intake", &police, "ABUSE_SUSPECTED")
         .await;
@@ -672,7 +529,7 @@ async fn a_resident_returns_home(backend: TestBackend) {
     // The 10-day instant (03-20 24:00) passes in foster care: no flag.
     scene.set_clock(instant("2026-03-25T10:00:00+08:00"));
     scene.wait_stay_deadline_fired(&case_id).await;
-    let case = scene.case(&station(), &case_id).await.unwrap();
+    let case = scene.case(&xlt_station(), &case_id).await.unwrap();
     assert_eq!(case.over_ten_days_since, None);
     assert!(
         scene
@@ -690,9 +547,11 @@ async fn a_resident_returns_home(backend: TestBackend) {
         )
         .await;
     let closed = scene
-        .wait_case(&case_id, "intake closes the case", |case| {
-            case.status == intake::CaseStatus::Closed as i32
-        })
+        .wait_status(
+            &case_id,
+            "intake closes the case",
+            intake::CaseStatus::Closed,
+        )
         .await;
     assert_eq!(
         (closed.placement_id.as_str(), closed.institution_id.as_str()),
@@ -704,14 +563,7 @@ async fn a_resident_returns_home(backend: TestBackend) {
     assert_eq!(events[0].kind, intake::DepartureKind::ReturnedHome as i32);
     assert_eq!(events[0].destination_division, "211102");
     assert_eq!(events[0].departed_at, ended.ended_at);
-    let follow_ups = scene
-        .intake(&shuangtaizi_civil_affairs())
-        .await
-        .list_follow_ups(intake::ListFollowUpsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .follow_ups;
+    let follow_ups = scene.follow_ups().await;
     assert_eq!(follow_ups.len(), 1);
     assert_eq!(
         (
@@ -734,36 +586,24 @@ async fn a_resident_returns_home(backend: TestBackend) {
 
 /// Scenario 2: moved to 大洼区, then back to the station past the 10th day, then discharged.
 async fn a_resident_moves_and_comes_back(backend: TestBackend) {
-    let Some(scene) = Scene::start(backend, instant("2026-03-10T10:00:00+08:00")).await else {
+    let Some(scene) = Scene::start(backend, Some(instant("2026-03-10T10:00:00+08:00"))).await
+    else {
         return;
     };
     let case_id = scene
         .admit_unknown(instant("2026-03-10T09:00:00+08:00"))
         .await;
     let first = scene
-        .institution(&civil_affairs(), "211103", "盘锦市兴隆台区社会福利中心")
+        .institution(&xlt_civil_affairs(), "211103", "盘锦市兴隆台区社会福利中心")
         .await;
     let second = scene
-        .institution(&dawa_civil_affairs(), "211104", "盘锦市大洼区社会福利院")
+        .institution(&dw_civil_affairs(), "211104", "盘锦市大洼区社会福利院")
         .await;
     scene.sign(&first).await;
     scene.sign(&second).await;
     let placement = scene.place(&case_id, &first).await;
 
-    let moved = scene
-        .foster(&civil_affairs())
-        .await
-        .move_resident(foster::MoveResidentRequest {
-            request_id: request_id(),
-            placement_id: placement.placement_id.clone(),
-            institution_id: second.clone(),
-            justification: String::new(),
-            moved_at: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let next = moved.placement.unwrap();
+    let next = scene.move_resident(&placement.placement_id, &second).await;
     let case = scene
         .wait_case(&case_id, "the case follows the move", |case| {
             case.institution_id == second
@@ -787,7 +627,7 @@ async fn a_resident_moves_and_comes_back(backend: TestBackend) {
     scene.wait_institution_division(&case_id, "211104").await;
     let report = scene.report_abuse(&resident, &case_id).await.unwrap();
     assert_eq!(report.division, "211104");
-    let police = unit(CallerKind::Police, "211104", "dw-police");
+    let police = dw_police();
     let told = scene
         .notifications("intake", &police, "ABUSE_SUSPECTED")
         .await;
@@ -808,7 +648,7 @@ async fn a_resident_moves_and_comes_back(backend: TestBackend) {
     scene.wait_stay_deadline_fired(&case_id).await;
     assert_eq!(
         scene
-            .case(&station(), &case_id)
+            .case(&xlt_station(), &case_id)
             .await
             .unwrap()
             .over_ten_days_since,
@@ -822,9 +662,11 @@ async fn a_resident_moves_and_comes_back(backend: TestBackend) {
         )
         .await;
     let case = scene
-        .wait_case(&case_id, "the case is in the station again", |case| {
-            case.status == intake::CaseStatus::InStation as i32
-        })
+        .wait_status(
+            &case_id,
+            "the case is in the station again",
+            intake::CaseStatus::InStation,
+        )
         .await;
     assert_eq!(
         (case.placement_id.as_str(), case.institution_id.as_str()),
@@ -866,11 +708,12 @@ async fn a_resident_moves_and_comes_back(backend: TestBackend) {
 
 /// Scenario 3: an identity confirmed, and a settlement approved, while in foster care.
 async fn identity_news_reach_the_residents(backend: TestBackend) {
-    let Some(scene) = Scene::start(backend, instant("2026-04-17T10:00:00+08:00")).await else {
+    let Some(scene) = Scene::start(backend, Some(instant("2026-04-17T10:00:00+08:00"))).await
+    else {
         return;
     };
     let home = scene
-        .institution(&civil_affairs(), "211103", "盘锦市兴隆台区社会福利中心")
+        .institution(&xlt_civil_affairs(), "211103", "盘锦市兴隆台区社会福利中心")
         .await;
     scene.sign(&home).await;
     let recent = scene
@@ -885,41 +728,18 @@ async fn identity_news_reach_the_residents(backend: TestBackend) {
 
     // The station confirms the identity of the recent resident: foster records it on the
     // placement and tells the station to arrange the return home.
-    let file = scene.file(&recent).await.unwrap();
-    let confirmed = scene
-        .identity(&station())
-        .await
-        .confirm_identity(identity::ConfirmIdentityRequest {
-            request_id: request_id(),
-            file_id: file.file_id.clone(),
-            method: identity::ConfirmationMethod::Relatives as i32,
-            identity: Some(identity::IdentityDetails {
-                name: "王五".to_owned(),
-                household_division: "211102".to_owned(),
-                ..Default::default()
-            }),
-            note: "亲属前来确认".to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .file
-        .unwrap();
+    let confirmed = confirm(&scene, &recent).await;
     let placement_id = recent_placement.placement_id.clone();
-    wait_until("foster records the confirmation", || async {
-        scene
-            .placement(&placement_id)
-            .await
-            .identity_confirmed_at
-            .is_some()
-    })
-    .await;
-    let placement = scene.placement(&placement_id).await;
+    let placement = scene
+        .wait_placement(
+            &placement_id,
+            "foster records the confirmation",
+            |placement| placement.identity_confirmed_at.is_some(),
+        )
+        .await;
     assert_eq!(placement.identity_confirmed_at, confirmed.confirmed_at);
     assert_eq!(placement.status, foster::PlacementStatus::Active as i32);
-    let told = scene
-        .notifications("foster", &station(), "IDENTITY_CONFIRMED_IN_FOSTER_CARE")
-        .await;
+    let told = scene.identity_confirmed_notices().await;
     assert_eq!(told.len(), 1);
     assert_eq!(told[0].subject, format!("placement/{placement_id}"));
     assert!(!told[0].summary.contains("王五"));
@@ -929,7 +749,7 @@ async fn identity_news_reach_the_residents(backend: TestBackend) {
         })
         .await;
     assert_eq!(
-        scene.case(&station(), &recent).await.unwrap().status,
+        scene.case(&xlt_station(), &recent).await.unwrap().status,
         intake::CaseStatus::InFosterCare as i32
     );
 
@@ -943,7 +763,7 @@ async fn identity_news_reach_the_residents(backend: TestBackend) {
         )
         .await;
     let register = scene
-        .identity(&station())
+        .identity(&xlt_station())
         .await
         .list_stranded_persons(identity::ListStrandedPersonsRequest::default())
         .await
@@ -961,49 +781,22 @@ async fn identity_news_reach_the_residents(backend: TestBackend) {
             .map(|stay| stay.institution_id.as_str()),
         Some(home.as_str())
     );
-    let application = scene
-        .identity(&station())
-        .await
-        .file_settlement_application(identity::FileSettlementApplicationRequest {
-            request_id: request_id(),
-            file_id: stranded_file.file_id.clone(),
-            note: "入站三个月仍无法查明身份，已发布寻亲公告并采集 DNA".to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .application
-        .unwrap();
-    let decided = scene
-        .identity(&civil_affairs())
-        .await
-        .decide_settlement(identity::DecideSettlementRequest {
-            request_id: request_id(),
-            application_id: application.application_id,
-            approve: true,
-            collective_household: "盘锦市社会福利院集体户".to_owned(),
-            meets_state_support_conditions: false,
-            central_care_institution: String::new(),
-            reason: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .application
-        .unwrap();
+    let decided = approve_settlement(&scene, stranded_file.file_id).await;
     let decided_at = instant_of(decided.decided_at.as_ref()).trunc_subsecs(6);
     let stranded_id = stranded_placement.placement_id.clone();
-    wait_until("foster ends the placement", || async {
-        scene.placement(&stranded_id).await.status == foster::PlacementStatus::Ended as i32
-    })
-    .await;
-    let ended = scene.placement(&stranded_id).await;
+    let ended = scene
+        .wait_placement(&stranded_id, "foster ends the placement", |placement| {
+            placement.status == foster::PlacementStatus::Ended as i32
+        })
+        .await;
     assert_eq!(ended.end_kind, foster::PlacementEndKind::Settled as i32);
     assert_eq!(instant_of(ended.ended_at.as_ref()), decided_at);
     scene
-        .wait_case(&stranded, "intake closes the settled case", |case| {
-            case.status == intake::CaseStatus::Closed as i32
-        })
+        .wait_status(
+            &stranded,
+            "intake closes the settled case",
+            intake::CaseStatus::Closed,
+        )
         .await;
     let closed = scene.intake_events::<intake::CaseClosed>().await;
     assert_eq!(closed.len(), 1);
@@ -1022,13 +815,7 @@ async fn identity_news_reach_the_residents(backend: TestBackend) {
         scene.placement(&placement_id).await.status,
         foster::PlacementStatus::Active as i32
     );
-    assert_eq!(
-        scene
-            .notifications("foster", &station(), "IDENTITY_CONFIRMED_IN_FOSTER_CARE")
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(scene.identity_confirmed_notices().await.len(), 1);
     scene.stop().await;
 }
 
@@ -1037,7 +824,7 @@ async fn identity_news_reach_the_residents(backend: TestBackend) {
 async fn confirm(scene: &Scene, case_id: &str) -> identity::IdentityFile {
     let file = scene.file(case_id).await.unwrap();
     scene
-        .identity(&station())
+        .identity(&xlt_station())
         .await
         .confirm_identity(identity::ConfirmIdentityRequest {
             request_id: request_id(),
@@ -1057,20 +844,26 @@ async fn confirm(scene: &Scene, case_id: &str) -> identity::IdentityFile {
         .unwrap()
 }
 
-/// Files the settlement of the stranded person of `case_id` and approves it (no state support);
-/// returns the decided application.
+/// Waits until the person of `case_id` is in the stranded register, then files the settlement
+/// and approves it ([`approve_settlement`]); returns the decided application.
 async fn settle(scene: &Scene, case_id: &str) -> identity::SettlementApplication {
     let file = scene
         .wait_file(case_id, "the person enters the stranded register", |file| {
             file.stranded_since.is_some()
         })
         .await;
+    approve_settlement(scene, file.file_id).await
+}
+
+/// Files the settlement of the stranded person of `file_id` and approves it (no state support);
+/// returns the decided application.
+async fn approve_settlement(scene: &Scene, file_id: String) -> identity::SettlementApplication {
     let application = scene
-        .identity(&station())
+        .identity(&xlt_station())
         .await
         .file_settlement_application(identity::FileSettlementApplicationRequest {
             request_id: request_id(),
-            file_id: file.file_id,
+            file_id,
             note: "入站三个月仍无法查明身份，已发布寻亲公告并采集 DNA".to_owned(),
         })
         .await
@@ -1079,7 +872,7 @@ async fn settle(scene: &Scene, case_id: &str) -> identity::SettlementApplication
         .application
         .unwrap();
     scene
-        .identity(&civil_affairs())
+        .identity(&xlt_civil_affairs())
         .await
         .decide_settlement(identity::DecideSettlementRequest {
             request_id: request_id(),
@@ -1099,14 +892,15 @@ async fn settle(scene: &Scene, case_id: &str) -> identity::SettlementApplication
 
 /// Scenario 4: every kind of change, then the feeds applied again from the beginning.
 async fn replaying_the_feeds_changes_nothing(backend: TestBackend) {
-    let Some(mut scene) = Scene::start(backend, instant("2026-03-10T10:00:00+08:00")).await else {
+    let Some(mut scene) = Scene::start(backend, Some(instant("2026-03-10T10:00:00+08:00"))).await
+    else {
         return;
     };
     let first = scene
-        .institution(&civil_affairs(), "211103", "盘锦市兴隆台区社会福利中心")
+        .institution(&xlt_civil_affairs(), "211103", "盘锦市兴隆台区社会福利中心")
         .await;
     let second = scene
-        .institution(&dawa_civil_affairs(), "211104", "盘锦市大洼区社会福利院")
+        .institution(&dw_civil_affairs(), "211104", "盘锦市大洼区社会福利院")
         .await;
     scene.sign(&first).await;
     scene.sign(&second).await;
@@ -1116,22 +910,7 @@ async fn replaying_the_feeds_changes_nothing(backend: TestBackend) {
         .admit_unknown(instant("2026-03-10T09:00:00+08:00"))
         .await;
     let p1 = scene.place(&wanderer, &first).await.placement_id;
-    let p2 = scene
-        .foster(&civil_affairs())
-        .await
-        .move_resident(foster::MoveResidentRequest {
-            request_id: request_id(),
-            placement_id: p1.clone(),
-            institution_id: second.clone(),
-            justification: String::new(),
-            moved_at: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .placement
-        .unwrap()
-        .placement_id;
+    let p2 = scene.move_resident(&p1, &second).await.placement_id;
     scene
         .wait_case(&wanderer, "the case follows the move", |case| {
             case.placement_id == p2
@@ -1158,10 +937,11 @@ async fn replaying_the_feeds_changes_nothing(backend: TestBackend) {
         .await;
     let p4 = scene.place(&identified, &first).await.placement_id;
     confirm(&scene, &identified).await;
-    wait_until("foster records the confirmation", || async {
-        scene.placement(&p4).await.identity_confirmed_at.is_some()
-    })
-    .await;
+    scene
+        .wait_placement(&p4, "foster records the confirmation", |placement| {
+            placement.identity_confirmed_at.is_some()
+        })
+        .await;
     scene.end(&p4, foster::PlacementEndKind::Death, "").await;
     let settled = scene
         .admit_unknown(instant("2025-12-20T09:00:00+08:00"))
@@ -1177,15 +957,19 @@ async fn replaying_the_feeds_changes_nothing(backend: TestBackend) {
         .end(&p6, foster::PlacementEndKind::BackToStation, "")
         .await;
     scene
-        .wait_case(&returned, "back in the station", |case| {
-            case.status == intake::CaseStatus::InStation as i32
-        })
+        .wait_status(
+            &returned,
+            "back in the station",
+            intake::CaseStatus::InStation,
+        )
         .await;
     for case_id in [&wanderer, &identified, &settled] {
         scene
-            .wait_case(case_id, "intake closes the case", |case| {
-                case.status == intake::CaseStatus::Closed as i32
-            })
+            .wait_status(
+                case_id,
+                "intake closes the case",
+                intake::CaseStatus::Closed,
+            )
             .await;
     }
 
@@ -1214,21 +998,11 @@ async fn replaying_the_feeds_changes_nothing(backend: TestBackend) {
                 .map(|closed| (closed.case_id, closed.kind, closed.departed_at))
                 .collect::<Vec<_>>(),
             scene.intake_events::<intake::StayFlagged>().await.len(),
-            scene
-                .intake(&shuangtaizi_civil_affairs())
-                .await
-                .list_follow_ups(intake::ListFollowUpsRequest::default())
-                .await
-                .unwrap()
-                .into_inner()
-                .follow_ups,
+            scene.follow_ups().await,
             events::<foster::PlacementEnded>(&scene.foster_db)
                 .await
                 .len(),
-            scene
-                .notifications("foster", &station(), "IDENTITY_CONFIRMED_IN_FOSTER_CARE")
-                .await
-                .len(),
+            scene.identity_confirmed_notices().await.len(),
         )
     };
     let before = snapshot(&scene).await;

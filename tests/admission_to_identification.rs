@@ -12,36 +12,18 @@
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
-use std::sync::{Arc, Mutex};
+#[macro_use]
+#[path = "common/mod.rs"]
+mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use prost::{Message, Name};
+use common::{Scene, admission, events, timestamp};
 use relief_proto::identity::v1 as identity;
-use relief_proto::identity::v1::identity_query_service_client::IdentityQueryServiceClient;
 use relief_proto::intake::v1 as intake;
-use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
-use relief_runtime::db::Db;
-use relief_runtime::{Caller, CallerKind, with_db};
+use relief_runtime::with_db;
+use relief_testkit::fixtures::units::{forensics, xlt_station};
 use relief_testkit::fixtures::{request_id, with_purpose};
-use relief_testkit::{Cluster, TestBackend, wait_until};
-use tonic::transport::Channel;
-
-/// Runs the scenario once on SQLite and once on PostgreSQL, each with a fresh cluster.
-macro_rules! on_both_backends {
-    ($name:ident, $scenario:path) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                $scenario(relief_testkit::TestBackend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $scenario(relief_testkit::TestBackend::Postgres).await;
-            }
-        }
-    };
-}
+use relief_testkit::{TestBackend, wait_until};
 
 on_both_backends!(
     an_unknown_person_is_identified_by_the_police_and_linked_to_an_earlier_stay,
@@ -51,119 +33,26 @@ on_both_backends!(
 /// The purpose intake states when it reads a confirmed identity (its consumer's constant).
 const INTAKE_PURPOSE: &str = "update the case with the identity confirmed by the identity service";
 
-/// A running cluster with pools on the intake and identity databases (for what no RPC shows:
-/// the outbox and the audit log).
-struct Scene {
-    cluster: Cluster,
-    intake_db: Db,
-    identity_db: Db,
-}
-
-impl Scene {
-    /// A cluster on `backend`; `None` only for PostgreSQL without `RELIEF_TEST_POSTGRES_URL`
-    /// outside CI.
-    async fn start(backend: TestBackend) -> Option<Scene> {
-        let urls = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&urls);
-        let cluster = Cluster::builder()
-            .backend(backend)
-            .configure(move |service, config| {
-                seen.lock()
-                    .unwrap()
-                    .push((service.to_owned(), config.database_url.clone().unwrap()));
-            })
-            .start()
-            .await?;
-        let urls = urls.lock().unwrap().clone();
-        let pool = async |name: &str| {
-            let url = &urls.iter().find(|(service, _)| service == name).unwrap().1;
-            Db::open(url, 2).await.unwrap()
-        };
-        Some(Scene {
-            intake_db: pool("intake").await,
-            identity_db: pool("identity").await,
-            cluster,
-        })
-    }
-
-    async fn intake(&self, who: &Caller) -> IntakeServiceClient<Channel> {
-        IntakeServiceClient::new(self.cluster.channel("intake", who).await)
-    }
-
-    async fn identity(&self, who: &Caller) -> IdentityQueryServiceClient<Channel> {
-        IdentityQueryServiceClient::new(self.cluster.channel("identity", who).await)
-    }
-
-    async fn stop(self) {
-        self.intake_db.close().await;
-        self.identity_db.close().await;
-        self.cluster.stop().await.unwrap();
-    }
-}
-
-/// The events of type `M` in the outbox of `db`, in feed order.
-async fn events<M: Message + Name + Default>(db: &Db) -> Vec<M> {
-    relief_runtime::events::outbox::read_after(db, 0, 100_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|event| event.type_url == M::type_url())
-        .map(|event| M::decode(event.payload.as_slice()).unwrap())
-        .collect()
-}
-
-fn station() -> Caller {
-    Caller::new(CallerKind::Station, "211103", "xlt-station").unwrap()
-}
-
-fn forensics() -> Caller {
-    Caller::new(CallerKind::Police, "211100", "city-police-forensics").unwrap()
-}
-
-fn timestamp(at: DateTime<Utc>) -> Option<prost_types::Timestamp> {
-    Some(relief_runtime::time::timestamp(at))
-}
-
 /// A valid ID number of a man born 1975-03-08 with his household in Xinglongtai (211103).
 fn id_number() -> String {
-    let body = "21110319750308123";
-    format!("{body}{}", relief_legal::check_character(body).unwrap())
-}
-
-/// A walk-in admission at `at` with `status` and `person`.
-fn admission(
-    status: intake::IdentityStatus,
-    person: intake::Person,
-    at: DateTime<Utc>,
-) -> intake::AdmitPersonRequest {
-    intake::AdmitPersonRequest {
-        request_id: request_id(),
-        person: Some(person),
-        admitted_at: timestamp(at),
-        referral: intake::Referral::WalkIn as i32,
-        identity_status: status as i32,
-        health_check: "体温正常".to_owned(),
-        ..Default::default()
-    }
+    relief_testkit::fixtures::id_number("211103", "19750308", "123")
 }
 
 /// Step 1: an earlier stay of the person, with the ID number, ended.
 async fn earlier_stay(scene: &Scene, at: DateTime<Utc>) -> String {
-    let mut intake = scene.intake(&station()).await;
+    let mut intake = scene.intake(&xlt_station()).await;
     let person = intake::Person {
         name: "李四".to_owned(),
         sex: intake::Sex::Male as i32,
         id_number: id_number(),
         ..Default::default()
     };
-    let case_id = intake
-        .admit_person(admission(intake::IdentityStatus::Confirmed, person, at))
-        .await
-        .unwrap()
-        .into_inner()
-        .case
-        .unwrap()
-        .case_id;
+    let case_id = scene
+        .admit(
+            &xlt_station(),
+            admission(intake::IdentityStatus::Confirmed, person, at),
+        )
+        .await;
     intake
         .discharge_case(intake::DischargeCaseRequest {
             request_id: request_id(),
@@ -179,24 +68,8 @@ async fn earlier_stay(scene: &Scene, at: DateTime<Utc>) -> String {
 
 /// Steps 2 and 3: admitted UNKNOWN; identity opens the file; DNA and face requested.
 async fn admitted_unknown(scene: &Scene, at: DateTime<Utc>) -> (String, String, String) {
-    let case_id = scene
-        .intake(&station())
-        .await
-        .admit_person(admission(
-            intake::IdentityStatus::Unknown,
-            intake::Person {
-                estimated_age: 50,
-                ..Default::default()
-            },
-            at,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .case
-        .unwrap()
-        .case_id;
-    let client = scene.identity(&station()).await;
+    let case_id = scene.walk_in_unknown(at).await;
+    let client = scene.identity(&xlt_station()).await;
     let by_case = identity::GetIdentityFileRequest {
         case_id: case_id.clone(),
         ..Default::default()
@@ -285,7 +158,7 @@ async fn police_identify(scene: &Scene, verification_id: &str) {
 
 /// The scenario.
 async fn an_unknown_person_is_identified_by_the_police(backend: TestBackend) {
-    let Some(scene) = Scene::start(backend).await else {
+    let Some(scene) = Scene::start(backend, None).await else {
         return;
     };
     let now = scene.cluster.clock.now();
@@ -304,7 +177,7 @@ async fn an_unknown_person_is_identified_by_the_police(backend: TestBackend) {
     assert_eq!(confirmed[0].origin_division, "211103");
 
     // Intake's case takes the identity, read with a purpose by the station.
-    let mut intake = scene.intake(&station()).await;
+    let mut intake = scene.intake(&xlt_station()).await;
     let get = intake::GetCaseRequest {
         case_id: case_id.clone(),
     };

@@ -1,5 +1,7 @@
 //! Test support for relief: a test PKI, fresh databases on both backends, an in-process cluster
-//! of the four services, and a polling helper with a generous ceiling.
+//! of the four services (with pools on their databases, and a test per backend:
+//! [`cluster_tests!`]), the fixed units and other fixtures, and a polling helper with a generous
+//! ceiling.
 //!
 //! PostgreSQL tests read `RELIEF_TEST_POSTGRES_URL` (a role allowed to create databases). When it
 //! is missing they fail loudly under CI (`CI` set) and are skipped with a message elsewhere.
@@ -12,6 +14,7 @@ pub mod fixtures;
 pub mod keys;
 pub mod logs;
 pub mod pki;
+pub mod scene;
 pub mod wait;
 
 pub use cluster::{Cluster, ClusterBuilder};

@@ -13,27 +13,11 @@ mod kit;
 
 use kit::*;
 use relief_proto::foster::v1 as pb;
-use relief_runtime::{Caller, CallerKind, with_db};
+use relief_runtime::{Caller, with_db};
 use tonic::Code;
 
 use pb::InspectionAuthority as A;
 use pb::inspection_target::Target;
-
-fn city_health() -> Caller {
-    unit(CallerKind::Supervisor, "211100", "city-health")
-}
-fn city_market_supervision() -> Caller {
-    unit(CallerKind::Supervisor, "211100", "city-market-supervision")
-}
-fn city_emergency() -> Caller {
-    unit(CallerKind::Supervisor, "211100", "city-emergency")
-}
-fn sz_government() -> Caller {
-    unit(CallerKind::Government, "211102", "sz-government")
-}
-fn sz_police() -> Caller {
-    unit(CallerKind::Police, "211102", "sz-police")
-}
 
 fn institution(id: &str) -> Option<pb::InspectionTarget> {
     Some(pb::InspectionTarget {

@@ -18,7 +18,6 @@ use chrono::{DateTime, Duration, Utc};
 use kit::*;
 use relief_proto::identity::v1 as pb;
 use relief_proto::intake::v1 as intake;
-use relief_proto::notifications::v1::{ListNotificationsRequest, Notification};
 use relief_runtime::time::timestamp;
 use relief_runtime::{Caller, with_db};
 use relief_testkit::wait_until;
@@ -50,23 +49,6 @@ async fn record(
         .record_notice_publication(request)
         .await
         .map(|response| response.into_inner().notice.unwrap())
-}
-
-/// The notifications of `kind` addressed to `who`.
-async fn notifications(kit: &Kit, who: &Caller, kind: &str) -> Vec<Notification> {
-    kit.notifications(who)
-        .await
-        .list_notifications(ListNotificationsRequest {
-            page_size: 500,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications
-        .into_iter()
-        .filter(|notification| notification.kind == kind)
-        .collect()
 }
 
 /// The refresh overdue events of `file_id`.
@@ -264,7 +246,7 @@ cluster_tests!(
         assert_eq!(instant(overdue[0].due_at.as_ref()), d2);
         assert_eq!(overdue[0].case_id, file.case_id);
         assert_eq!(overdue[0].division, "211103");
-        let notified = notifications(&kit, &xlt_station(), "NOTICE_REFRESH_OVERDUE").await;
+        let notified = notifications_of_kind(&kit, &xlt_station(), "NOTICE_REFRESH_OVERDUE").await;
         assert_eq!(notified.len(), 1);
         assert_eq!(
             notified[0].subject,
@@ -274,7 +256,7 @@ cluster_tests!(
         assert!(acknowledge_by >= d2 + Duration::minutes(1) + Duration::hours(24));
         assert!(acknowledge_by <= kit.now() + Duration::hours(24));
         assert!(
-            notifications(&kit, &xlt_civil_affairs(), "NOTICE_REFRESH_OVERDUE")
+            notifications_of_kind(&kit, &xlt_civil_affairs(), "NOTICE_REFRESH_OVERDUE")
                 .await
                 .is_empty()
         );
@@ -302,7 +284,7 @@ cluster_tests!(
         .await;
         assert_eq!(refresh_overdue(&kit, &file.file_id).await.len(), 1);
         assert_eq!(
-            notifications(&kit, &xlt_station(), "NOTICE_REFRESH_OVERDUE")
+            notifications_of_kind(&kit, &xlt_station(), "NOTICE_REFRESH_OVERDUE")
                 .await
                 .len(),
             1

@@ -16,21 +16,9 @@ use kit::*;
 use relief_proto::identity::v1 as pb;
 use relief_proto::intake::v1 as intake;
 use relief_proto::notifications::v1 as notifications;
-use relief_runtime::{Caller, CallerKind};
+use relief_runtime::Caller;
 use relief_testkit::wait_until;
 use tonic::Code;
-
-fn province() -> Caller {
-    unit(CallerKind::CivilAffairs, "210000", "ln-civil-affairs")
-}
-
-fn city_audit() -> Caller {
-    unit(CallerKind::Supervisor, "211100", "city-audit")
-}
-
-fn city_health() -> Caller {
-    unit(CallerKind::Supervisor, "211100", "city-health")
-}
 
 fn filing(file_id: &str) -> pb::FileSettlementApplicationRequest {
     pb::FileSettlementApplicationRequest {

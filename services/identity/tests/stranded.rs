@@ -19,9 +19,8 @@ use kit::*;
 use relief_proto::identity::v1 as pb;
 use relief_proto::identity::v1::StrandedStep;
 use relief_proto::intake::v1 as intake;
-use relief_proto::notifications::v1::{ListNotificationsRequest, Notification};
 use relief_runtime::time::timestamp;
-use relief_runtime::{Caller, CallerKind, with_db};
+use relief_runtime::{Caller, with_db};
 use relief_testkit::wait_until;
 use tonic::Code;
 
@@ -35,10 +34,6 @@ const ALL_STEPS: [i32; 3] = [
     StrandedStep::DnaRequested as i32,
     StrandedStep::FaceResultReceived as i32,
 ];
-
-fn provincial_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "210000", "ln-civil-affairs")
-}
 
 fn list_request(page_size: i32) -> pb::ListStrandedPersonsRequest {
     pb::ListStrandedPersonsRequest {
@@ -72,19 +67,9 @@ async fn listed(kit: &Kit, who: &Caller) -> Vec<String> {
 
 /// The subjects of the notifications of `kind` addressed to `who`, sorted.
 async fn notified(kit: &Kit, who: &Caller, kind: &str) -> Vec<String> {
-    let mut subjects: Vec<String> = kit
-        .notifications(who)
+    let mut subjects: Vec<String> = notifications_of_kind(kit, who, kind)
         .await
-        .list_notifications(ListNotificationsRequest {
-            page_size: 500,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications
         .into_iter()
-        .filter(|notification: &Notification| notification.kind == kind)
         .map(|notification| notification.subject)
         .collect();
     subjects.sort();
@@ -477,7 +462,7 @@ cluster_tests!(
         );
         assert_eq!(listed(&kit, &xlt_civil_affairs()).await, xlt);
         assert_eq!(listed(&kit, &xlt_government()).await, xlt);
-        for wide in [city_civil_affairs(), provincial_civil_affairs()] {
+        for wide in [city_civil_affairs(), province()] {
             let mut all = listed(&kit, &wide).await;
             assert_eq!(all.len(), 4, "{wide:?}");
             all.sort();

@@ -34,7 +34,7 @@ macro_rules! logged_cluster_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let log = captured();
-                if let Some(kit) = Kit::start(relief_testkit::TestBackend::Sqlite).await {
+                if let Some(kit) = Kit::start(relief_testkit::TestBackend::Sqlite, None).await {
                     run(kit, log).await;
                 }
             }
@@ -42,7 +42,7 @@ macro_rules! logged_cluster_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let log = captured();
-                if let Some(kit) = Kit::start(relief_testkit::TestBackend::Postgres).await {
+                if let Some(kit) = Kit::start(relief_testkit::TestBackend::Postgres, None).await {
                     run(kit, log).await;
                 }
             }

@@ -14,8 +14,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use kit::*;
 use relief_proto::intake::v1 as pb;
 use relief_proto::notifications::v1::{ListNotificationsRequest, Notification};
+use relief_runtime::Caller;
 use relief_runtime::time::timestamp;
-use relief_runtime::{Caller, CallerKind};
 use relief_testkit::wait_until;
 use tonic::Code;
 
@@ -23,10 +23,6 @@ fn instant(timestamp: &prost_types::Timestamp) -> DateTime<Utc> {
     Utc.timestamp_opt(timestamp.seconds, u32::try_from(timestamp.nanos).unwrap())
         .single()
         .unwrap()
-}
-
-fn city_police() -> Caller {
-    unit(CallerKind::Police, "211100", "city-police")
 }
 
 /// Admits an adult at the Xinglongtai station and returns them home to `division` at `at`;

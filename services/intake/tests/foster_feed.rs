@@ -8,9 +8,11 @@
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
-use std::sync::{Arc, Mutex};
+#[path = "common/cases.rs"]
+mod kit;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use kit::{events_in, walk_in};
 use prost::{Message, Name};
 use relief_proto::foster::v1 as foster;
 use relief_proto::identity::v1 as identity;
@@ -18,9 +20,11 @@ use relief_proto::identity::v1::identity_query_service_client::IdentityQueryServ
 use relief_proto::intake::v1 as pb;
 use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_runtime::db::Db;
-use relief_runtime::{Caller, CallerKind, with_db};
+use relief_runtime::with_db;
+use relief_testkit::fixtures::units::xlt_station;
 use relief_testkit::fixtures::{reason, request_id};
-use relief_testkit::{Cluster, TestBackend, wait_until};
+use relief_testkit::scene::{start_with_pools, wait_caught_up};
+use relief_testkit::{Cluster, TestBackend};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -34,29 +38,22 @@ struct Kit {
 
 impl Kit {
     async fn start(backend: TestBackend) -> Option<Kit> {
-        let urls = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&urls);
-        let cluster = Cluster::builder()
-            .backend(backend)
-            .configure(move |service, config| {
-                // Events written outside the foster service wake no one: its feed polls.
-                config.events.poll_interval_ms = 100;
-                seen.lock()
-                    .unwrap()
-                    .push((service.to_owned(), config.database_url.clone().unwrap()));
-            })
-            .start()
-            .await?;
-        let urls = urls.lock().unwrap().clone();
-        let pool = async |name: &str| {
-            let url = &urls.iter().find(|(service, _)| service == name).unwrap().1;
-            Db::open(url, 2).await.unwrap()
-        };
+        // Events written outside the foster service wake no one: its feed polls.
+        let (cluster, mut pools) = start_with_pools(
+            backend,
+            None,
+            &["intake", "identity", "foster"],
+            |_, config| config.events.poll_interval_ms = 100,
+        )
+        .await?;
+        let foster_db = pools.remove(2);
+        let identity_db = pools.remove(1);
+        let db = pools.remove(0);
         Some(Kit {
-            db: pool("intake").await,
-            identity_db: pool("identity").await,
-            foster_db: pool("foster").await,
             cluster,
+            db,
+            identity_db,
+            foster_db,
         })
     }
 
@@ -65,7 +62,7 @@ impl Kit {
     }
 
     async fn intake(&self) -> IntakeServiceClient<Channel> {
-        IntakeServiceClient::new(self.cluster.channel("intake", &station()).await)
+        IntakeServiceClient::new(self.cluster.channel("intake", &xlt_station()).await)
     }
 
     /// Writes `event` into foster's outbox, then waits until intake and identity applied it.
@@ -75,23 +72,12 @@ impl Kit {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let last: i64 = with_db!(&self.foster_db, |pool| sqlx::query_scalar(
-            "SELECT COALESCE(MAX(seq), 0) FROM outbox"
-        )
-        .fetch_one(pool)
-        .await)
-        .unwrap();
         for (db, consumer) in [
             (&self.db, "intake<-foster"),
             (&self.identity_db, "identity<-foster"),
         ] {
-            wait_until(&format!("{consumer} applies the event"), || async move {
-                relief_runtime::events::consumer::cursor(db, consumer)
-                    .await
-                    .unwrap()
-                    >= last
-            })
-            .await;
+            let what = format!("{consumer} applies the event");
+            wait_caught_up(&what, db, consumer, &self.foster_db).await;
         }
     }
 
@@ -128,7 +114,7 @@ impl Kit {
 
     /// Where identity's file of `case_id` says the person is: (placement, institution).
     async fn foster_stay(&self, case_id: &str) -> Option<(String, String)> {
-        IdentityQueryServiceClient::new(self.cluster.channel("identity", &station()).await)
+        IdentityQueryServiceClient::new(self.cluster.channel("identity", &xlt_station()).await)
             .get_identity_file(identity::GetIdentityFileRequest {
                 case_id: case_id.to_owned(),
                 ..Default::default()
@@ -144,13 +130,7 @@ impl Kit {
 
     /// The intake events of type `M`.
     async fn events<M: Message + Name + Default>(&self) -> Vec<M> {
-        relief_runtime::events::outbox::read_after(&self.db, 0, 100_000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|event| event.type_url == M::type_url())
-            .map(|event| M::decode(event.payload.as_slice()).unwrap())
-            .collect()
+        events_in(&self.db).await
     }
 
     async fn stop(self) {
@@ -159,10 +139,6 @@ impl Kit {
         self.foster_db.close().await;
         self.cluster.stop().await.unwrap();
     }
-}
-
-fn station() -> Caller {
-    Caller::new(CallerKind::Station, "211103", "xlt-station").unwrap()
 }
 
 fn at(instant: DateTime<Utc>) -> Option<prost_types::Timestamp> {
@@ -221,18 +197,14 @@ async fn the_case_follows_its_current_placement_only(backend: TestBackend) {
     let case_id = kit
         .intake()
         .await
-        .admit_person(pb::AdmitPersonRequest {
-            request_id: request_id(),
-            person: Some(pb::Person {
+        .admit_person(walk_in(
+            pb::IdentityStatus::Unknown,
+            pb::Person {
                 estimated_age: 60,
                 ..Default::default()
-            }),
-            admitted_at: at(admitted_at),
-            referral: pb::Referral::WalkIn as i32,
-            identity_status: pb::IdentityStatus::Unknown as i32,
-            health_check: "体温正常".to_owned(),
-            ..Default::default()
-        })
+            },
+            admitted_at,
+        ))
         .await
         .unwrap()
         .into_inner()

@@ -8,17 +8,21 @@
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
-use std::sync::{Arc, Mutex};
+#[path = "common/cases.rs"]
+mod kit;
 
 use chrono::{DateTime, Duration, Months, Utc};
+use kit::{events_in, walk_in};
 use prost::{Message, Name};
 use relief_proto::identity::v1 as identity;
 use relief_proto::identity::v1::identity_query_service_client::IdentityQueryServiceClient;
 use relief_proto::intake::v1 as pb;
 use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_runtime::db::Db;
-use relief_runtime::{Caller, CallerKind, with_db};
+use relief_runtime::{Caller, with_db};
 use relief_testkit::fixtures::request_id;
+use relief_testkit::fixtures::units::{sz_station, xlt_civil_affairs, xlt_station};
+use relief_testkit::scene::{forget_feed, start_with_pools, wait_caught_up};
 use relief_testkit::{Cluster, TestBackend, wait_until};
 use tonic::transport::Channel;
 
@@ -34,26 +38,14 @@ struct Kit {
 
 impl Kit {
     async fn start(backend: TestBackend) -> Option<Kit> {
-        let urls = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&urls);
-        let cluster = Cluster::builder()
-            .backend(backend)
-            .configure(move |service, config| {
-                seen.lock()
-                    .unwrap()
-                    .push((service.to_owned(), config.database_url.clone().unwrap()));
-            })
-            .start()
-            .await?;
-        let urls = urls.lock().unwrap().clone();
-        let pool = async |name: &str| {
-            let url = &urls.iter().find(|(service, _)| service == name).unwrap().1;
-            Db::open(url, 2).await.unwrap()
-        };
+        let (cluster, mut pools) =
+            start_with_pools(backend, None, &["intake", "identity"], |_, _| {}).await?;
+        let identity_db = pools.remove(1);
+        let db = pools.remove(0);
         Some(Kit {
-            db: pool("intake").await,
-            identity_db: pool("identity").await,
             cluster,
+            db,
+            identity_db,
         })
     }
 
@@ -79,15 +71,7 @@ impl Kit {
     ) -> String {
         self.intake(station)
             .await
-            .admit_person(pb::AdmitPersonRequest {
-                request_id: request_id(),
-                person: Some(person),
-                admitted_at: Some(relief_runtime::time::timestamp(at)),
-                referral: pb::Referral::WalkIn as i32,
-                identity_status: status as i32,
-                health_check: "体温正常".to_owned(),
-                ..Default::default()
-            })
+            .admit_person(walk_in(status, person, at))
             .await
             .unwrap()
             .into_inner()
@@ -151,29 +135,17 @@ impl Kit {
 
     /// The intake events of type `M`, in feed order.
     async fn events<M: Message + Name + Default>(&self) -> Vec<M> {
-        relief_runtime::events::outbox::read_after(&self.db, 0, 100_000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|event| event.type_url == M::type_url())
-            .map(|event| M::decode(event.payload.as_slice()).unwrap())
-            .collect()
+        events_in(&self.db).await
     }
 
     /// Waits until intake has applied every event identity wrote so far; returns how many.
     async fn caught_up(&self) -> i64 {
-        wait_until("intake applies identity's whole feed", || async {
-            let last: i64 = with_db!(&self.identity_db, |pool| sqlx::query_scalar(
-                "SELECT COALESCE(MAX(seq), 0) FROM outbox"
-            )
-            .fetch_one(pool)
-            .await)
-            .unwrap();
-            relief_runtime::events::consumer::cursor(&self.db, CONSUMER)
-                .await
-                .unwrap()
-                == last
-        })
+        wait_caught_up(
+            "intake applies identity's whole feed",
+            &self.db,
+            CONSUMER,
+            &self.identity_db,
+        )
         .await;
         with_db!(&self.db, |pool| sqlx::query_scalar(
             "SELECT COUNT(*) FROM consumer_applied WHERE consumer = $1"
@@ -187,19 +159,7 @@ impl Kit {
     /// Forgets which identity events intake applied, and where it was: the next start applies
     /// the feed again from the beginning.
     async fn forget_identity_feed(&self) {
-        with_db!(&self.db, |pool| {
-            sqlx::query("DELETE FROM consumer_applied WHERE consumer = $1")
-                .bind(CONSUMER)
-                .execute(pool)
-                .await
-                .unwrap();
-            sqlx::query("UPDATE consumer_cursors SET last_seq = 0 WHERE consumer = $1")
-                .bind(CONSUMER)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .unwrap();
+        forget_feed(&self.db, CONSUMER).await;
     }
 
     /// How many reads of personal data intake made at identity (audited there).
@@ -217,18 +177,6 @@ impl Kit {
         self.identity_db.close().await;
         self.cluster.stop().await.unwrap();
     }
-}
-
-fn xlt_station() -> Caller {
-    Caller::new(CallerKind::Station, "211103", "xlt-station").unwrap()
-}
-
-fn sz_station() -> Caller {
-    Caller::new(CallerKind::Station, "211102", "sz-station").unwrap()
-}
-
-fn xlt_civil_affairs() -> Caller {
-    Caller::new(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs").unwrap()
 }
 
 /// A valid ID number with its household in Xinglongtai (211103).

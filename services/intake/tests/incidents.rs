@@ -26,24 +26,6 @@ use relief_runtime::{Caller, CallerKind, with_db};
 use relief_testkit::wait_until;
 use tonic::Code;
 
-fn city_government() -> Caller {
-    unit(CallerKind::Government, "211100", "city-government")
-}
-fn sz_government() -> Caller {
-    unit(CallerKind::Government, "211102", "sz-government")
-}
-fn city_police() -> Caller {
-    unit(CallerKind::Police, "211100", "city-police")
-}
-fn sz_police() -> Caller {
-    unit(CallerKind::Police, "211102", "sz-police")
-}
-fn hotline() -> Caller {
-    unit(CallerKind::Relay, "211100", "city-12345-hotline")
-}
-fn hospital() -> Caller {
-    unit(CallerKind::Hospital, "211103", "city-central-hospital")
-}
 fn foster() -> Caller {
     unit(CallerKind::Foster, "211103", "xlt-welfare-home")
 }
@@ -329,7 +311,7 @@ cluster_tests!(
             xlt_civil_affairs(),
             xlt_government(),
             xlt_police(),
-            hospital(),
+            city_central_hospital(),
             foster(),
         ] {
             let status = kit
@@ -483,7 +465,7 @@ cluster_tests!(
 
         // A public tip relayed without a case: the division's police.
         let tip = kit
-            .intake(&hotline())
+            .intake(&city_hotline())
             .await
             .report_abuse_suspicion(abuse("", "211102", "群众反映桥下一名老人被人强迫乞讨"))
             .await
@@ -503,7 +485,7 @@ cluster_tests!(
 
         // In the city's own division: the city police bureau (not its specialised units).
         let city_tip = kit
-            .intake(&hotline())
+            .intake(&city_hotline())
             .await
             .report_abuse_suspicion(abuse(
                 "",
@@ -631,9 +613,9 @@ cluster_tests!(reporting_abuse_is_refused_outside_the_rules, |kit| {
     for who in [
         sz_station(),
         sz_civil_affairs(),
-        hospital(),
+        city_central_hospital(),
         foster(),
-        hotline(),
+        city_hotline(),
         xlt_police(),
     ] {
         let status = kit
@@ -653,7 +635,7 @@ cluster_tests!(reporting_abuse_is_refused_outside_the_rules, |kit| {
     assert_eq!(status.code(), Code::NotFound);
 
     // Without a case a six-digit division is required; the description always, at most 2000.
-    let mut hotline_client = kit.intake(&hotline()).await;
+    let mut hotline_client = kit.intake(&city_hotline()).await;
     let status = hotline_client
         .report_abuse_suspicion(abuse("", "", "  "))
         .await
@@ -681,7 +663,7 @@ cluster_tests!(reporting_abuse_is_refused_outside_the_rules, |kit| {
     assert_eq!(kit.count("SELECT COUNT(*) FROM abuse_reports").await, 0);
 
     // Hospitals, foster institutions and police report without a case.
-    for who in [hospital(), foster(), xlt_police()] {
+    for who in [city_central_hospital(), foster(), xlt_police()] {
         kit.intake(&who)
             .await
             .report_abuse_suspicion(abuse("", "211103", &"打".repeat(2000)))

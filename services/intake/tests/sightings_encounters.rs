@@ -10,25 +10,13 @@ use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_proto::notifications::v1::ListNotificationsRequest;
 use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
 use relief_runtime::{Caller, CallerKind};
+use relief_testkit::fixtures::units::{city_grid_center, sz_station, xlt_police, xlt_station};
 use relief_testkit::fixtures::{fields, reason, request_id};
 use relief_testkit::{Cluster, TestBackend, wait_until};
 use tonic::Code;
 
 fn unit(kind: CallerKind, division: &str, id: &str) -> Caller {
     Caller::new(kind, division, id).unwrap()
-}
-
-fn grid() -> Caller {
-    unit(CallerKind::Grid, "211100", "city-grid-center")
-}
-fn police() -> Caller {
-    unit(CallerKind::Police, "211103", "xlt-police")
-}
-fn xlt_station() -> Caller {
-    unit(CallerKind::Station, "211103", "xlt-station")
-}
-fn sz_station() -> Caller {
-    unit(CallerKind::Station, "211102", "sz-station")
 }
 
 async fn intake(cluster: &Cluster, who: &Caller) -> IntakeServiceClient<tonic::transport::Channel> {
@@ -55,7 +43,7 @@ async fn sighting_scope_and_validation(backend: TestBackend) {
             ..Default::default()
         }),
     };
-    let mut grid_client = intake(&cluster, &grid()).await;
+    let mut grid_client = intake(&cluster, &city_grid_center()).await;
     let sighting = grid_client
         .report_sighting(report.clone())
         .await
@@ -82,7 +70,7 @@ async fn sighting_scope_and_validation(backend: TestBackend) {
         sighting_id: id.to_owned(),
     };
     for who in [
-        grid(),
+        city_grid_center(),
         xlt_station(),
         unit(CallerKind::CivilAffairs, "211100", "city-civil-affairs"),
     ] {
@@ -94,7 +82,7 @@ async fn sighting_scope_and_validation(backend: TestBackend) {
     }
     for who in [
         sz_station(),
-        police(),
+        xlt_police(),
         unit(CallerKind::CivilAffairs, "211102", "sz-civil-affairs"),
     ] {
         let status = intake(&cluster, &who)
@@ -230,7 +218,7 @@ async fn encounter_rules_and_handover(backend: TestBackend) {
         return;
     };
     let now = cluster.clock.now();
-    let mut officer = intake(&cluster, &police()).await;
+    let mut officer = intake(&cluster, &xlt_police()).await;
     let elderly = Some(pb::VulnerableFlags {
         elderly: true,
         ..Default::default()
@@ -384,7 +372,7 @@ async fn hospital_identification_in_time_and_overdue(backend: TestBackend) {
         return;
     };
     let now = cluster.clock.now();
-    let mut officer = intake(&cluster, &police()).await;
+    let mut officer = intake(&cluster, &xlt_police()).await;
     let acute = |minutes_ago| pb::RecordEncounterRequest {
         occurred_at: ts(now - chrono::Duration::minutes(minutes_ago)),
         acute_illness: Some(pb::AcuteIllness {

@@ -6,8 +6,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-use std::sync::{Arc, Mutex};
-
+#[allow(unused_imports, reason = "each test binary uses a different part")]
+pub use relief_testkit::fixtures::units::*;
 #[allow(unused_imports, reason = "each test binary uses a different part")]
 pub use relief_testkit::fixtures::{fields, reason, request_id, unit};
 
@@ -18,45 +18,17 @@ use relief_proto::foster::v1::foster_supervision_service_client::FosterSupervisi
 use relief_proto::intake::v1 as intake;
 use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_proto::notifications::v1 as notifications;
-use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
 use relief_runtime::db::Db;
 use relief_runtime::{Caller, CallerKind, with_db};
+use relief_testkit::scene::start_with_pools;
 use relief_testkit::{Cluster, TestBackend, wait_until};
 use tonic::transport::Channel;
 
 /// Runs `$body` (a block using `$kit: Kit`) once on SQLite and once on PostgreSQL, each with a
 /// fresh cluster whose dev clock starts at `start` (now if absent): `mod $name { sqlite, postgres }`.
 macro_rules! cluster_tests {
-    ($name:ident, |$kit:ident| $body:block) => {
-        cluster_tests!($name, start = None, |$kit| $body);
-    };
-    ($name:ident, start = $start:expr, |$kit:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let Some(mut $kit) =
-                    kit::Kit::start(relief_testkit::TestBackend::Sqlite, $start).await
-                else {
-                    return;
-                };
-                let _ = &mut $kit;
-                $body
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(mut $kit) =
-                    kit::Kit::start(relief_testkit::TestBackend::Postgres, $start).await
-                else {
-                    return;
-                };
-                let _ = &mut $kit;
-                $body
-            }
-        }
+    ($($args:tt)*) => {
+        relief_testkit::cluster_tests!(kit::Kit; $($args)*);
     };
 }
 
@@ -75,30 +47,15 @@ pub fn at(text: &str) -> Option<DateTime<Utc>> {
 
 /// The RFC 3339 instant `text` (with its offset).
 pub fn instant_at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .with_timezone(&Utc)
+    relief_testkit::fixtures::instant(text)
 }
 
 impl Kit {
     /// A cluster on `backend` whose dev clock starts at `start` (now if `None`); `None` only
     /// for PostgreSQL without `RELIEF_TEST_POSTGRES_URL` outside CI.
     pub async fn start(backend: TestBackend, start: Option<DateTime<Utc>>) -> Option<Kit> {
-        let url = Arc::new(Mutex::new(None));
-        let seen = Arc::clone(&url);
-        let mut builder = Cluster::builder()
-            .backend(backend)
-            .configure(move |service, config| {
-                if service == "foster" {
-                    *seen.lock().unwrap() = config.database_url.clone();
-                }
-            });
-        if let Some(start) = start {
-            builder = builder.clock_start(start);
-        }
-        let cluster = builder.start().await?;
-        let url = url.lock().unwrap().clone().unwrap();
-        let db = Db::open(&url, 2).await.unwrap();
+        let (cluster, mut pools) = start_with_pools(backend, start, &["foster"], |_, _| {}).await?;
+        let db = pools.remove(0);
         Some(Kit { cluster, db })
     }
 
@@ -118,18 +75,7 @@ impl Kit {
         who: &Caller,
         kind: &str,
     ) -> Vec<notifications::Notification> {
-        NotificationServiceClient::new(self.cluster.channel("foster", who).await)
-            .list_notifications(notifications::ListNotificationsRequest {
-                page_size: 500,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .notifications
-            .into_iter()
-            .filter(|n| n.kind == kind)
-            .collect()
+        relief_testkit::scene::notifications(&self.cluster, "foster", who, kind).await
     }
 
     /// The foster events of type `M`, in feed order.
@@ -461,42 +407,9 @@ pub fn registration(
     }
 }
 
-pub fn xlt_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs")
-}
-pub fn sz_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211102", "sz-civil-affairs")
-}
-pub fn city_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211100", "city-civil-affairs")
-}
-pub fn province() -> Caller {
-    unit(CallerKind::CivilAffairs, "210000", "ln-civil-affairs")
-}
-pub fn sz_station() -> Caller {
-    unit(CallerKind::Station, "211102", "sz-station")
-}
 /// The institution `id` of 兴隆台区 as its certificate names it.
 pub fn institution_caller(id: &str) -> Caller {
     unit(CallerKind::Foster, "211103", id)
-}
-pub fn xlt_station() -> Caller {
-    unit(CallerKind::Station, "211103", "xlt-station")
-}
-pub fn city_station() -> Caller {
-    unit(CallerKind::Station, "211100", "city-station")
-}
-pub fn xlt_government() -> Caller {
-    unit(CallerKind::Government, "211103", "xlt-government")
-}
-pub fn city_government() -> Caller {
-    unit(CallerKind::Government, "211100", "city-government")
-}
-pub fn city_finance() -> Caller {
-    unit(CallerKind::Supervisor, "211100", "city-finance")
-}
-pub fn xlt_police() -> Caller {
-    unit(CallerKind::Police, "211103", "xlt-police")
 }
 /// A person without flags (an adult of no special group).
 pub fn adult() -> intake::VulnerableFlags {

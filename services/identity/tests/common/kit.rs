@@ -7,8 +7,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-use std::sync::{Arc, Mutex};
-
+#[allow(unused_imports, reason = "each test binary uses a different part")]
+pub use relief_testkit::fixtures::units::*;
 #[allow(unused_imports, reason = "each test binary uses a different part")]
 pub use relief_testkit::fixtures::{
     fields, id_number, reason, request_id, unit, with_bad_check, with_purpose,
@@ -22,43 +22,16 @@ use relief_proto::intake::v1 as intake;
 use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
 use relief_runtime::db::Db;
-use relief_runtime::{Caller, CallerKind, with_db};
+use relief_runtime::{Caller, with_db};
+use relief_testkit::scene::start_with_pools;
 use relief_testkit::{Cluster, TestBackend, wait_until};
 use tonic::transport::Channel;
 
 /// Runs `$body` (a block using `$kit: Kit`) once on SQLite and once on PostgreSQL, each with a
-/// fresh cluster whose dev clock starts now: `mod $name { sqlite, postgres }`.
+/// fresh cluster whose dev clock starts at `start` (now if absent): `mod $name { sqlite, postgres }`.
 macro_rules! cluster_tests {
-    ($name:ident, |$kit:ident| $body:block) => {
-        cluster_tests!($name, start = None, |$kit| $body);
-    };
-    ($name:ident, start = $start:expr, |$kit:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let Some(mut $kit) =
-                    kit::Kit::start(relief_testkit::TestBackend::Sqlite, $start).await
-                else {
-                    return;
-                };
-                let _ = &mut $kit;
-                $body
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(mut $kit) =
-                    kit::Kit::start(relief_testkit::TestBackend::Postgres, $start).await
-                else {
-                    return;
-                };
-                let _ = &mut $kit;
-                $body
-            }
-        }
+    ($($args:tt)*) => {
+        relief_testkit::cluster_tests!(kit::Kit; $($args)*);
     };
 }
 
@@ -74,11 +47,7 @@ pub struct Kit {
 
 /// The RFC 3339 instant `text` (with its offset), for `cluster_tests!(.., start = ..)`.
 pub fn at(text: &str) -> Option<DateTime<Utc>> {
-    Some(
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc),
-    )
+    Some(relief_testkit::fixtures::instant(text))
 }
 
 impl Kit {
@@ -94,31 +63,10 @@ impl Kit {
         start: Option<DateTime<Utc>>,
         configure: impl Fn(&str, &mut relief_runtime::ServiceConfig) + Send + 'static,
     ) -> Option<Kit> {
-        let urls = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&urls);
-        let mut builder = Cluster::builder()
-            .backend(backend)
-            .configure(move |service, config| {
-                configure(service, config);
-                if service == "identity" || service == "intake" {
-                    seen.lock()
-                        .unwrap()
-                        .push((service.to_owned(), config.database_url.clone().unwrap()));
-                }
-            });
-        if let Some(start) = start {
-            builder = builder.clock_start(start);
-        }
-        let cluster = builder.start().await?;
-        let urls = urls.lock().unwrap().clone();
-        let url = |name: &str| {
-            urls.iter()
-                .find(|(service, _)| service == name)
-                .map(|(_, url)| url.clone())
-                .unwrap()
-        };
-        let db = Db::open(&url("identity"), 2).await.unwrap();
-        let intake_db = Db::open(&url("intake"), 2).await.unwrap();
+        let (cluster, mut pools) =
+            start_with_pools(backend, start, &["identity", "intake"], configure).await?;
+        let intake_db = pools.remove(1);
+        let db = pools.remove(0);
         Some(Kit {
             cluster,
             db,
@@ -308,45 +256,6 @@ pub fn admission(
     }
 }
 
-pub fn city_station() -> Caller {
-    unit(CallerKind::Station, "211100", "city-station")
-}
-pub fn xlt_station() -> Caller {
-    unit(CallerKind::Station, "211103", "xlt-station")
-}
-pub fn sz_station() -> Caller {
-    unit(CallerKind::Station, "211102", "sz-station")
-}
-pub fn xlt_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs")
-}
-pub fn sz_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211102", "sz-civil-affairs")
-}
-pub fn city_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211100", "city-civil-affairs")
-}
-pub fn xlt_government() -> Caller {
-    unit(CallerKind::Government, "211103", "xlt-government")
-}
-/// The city police bureau (市公安局): overdue answers escalate to it.
-pub fn city_police() -> Caller {
-    unit(CallerKind::Police, "211100", "city-police")
-}
-/// The DNA unit.
-pub fn forensics() -> Caller {
-    unit(CallerKind::Police, "211100", "city-police-forensics")
-}
-/// The face-recognition unit.
-pub fn face_unit() -> Caller {
-    unit(CallerKind::Police, "211100", "city-police-face")
-}
-pub fn xlt_police() -> Caller {
-    unit(CallerKind::Police, "211103", "xlt-police")
-}
-pub fn city_finance() -> Caller {
-    unit(CallerKind::Supervisor, "211100", "city-finance")
-}
 pub fn intake_service() -> Caller {
     relief_runtime::pki::service_caller("intake")
 }
@@ -436,19 +345,7 @@ pub async fn notifications_of_kind(
     who: &Caller,
     kind: &str,
 ) -> Vec<relief_proto::notifications::v1::Notification> {
-    kit.notifications(who)
-        .await
-        .list_notifications(relief_proto::notifications::v1::ListNotificationsRequest {
-            page_size: 500,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications
-        .into_iter()
-        .filter(|notification| notification.kind == kind)
-        .collect()
+    relief_testkit::scene::notifications(&kit.cluster, "identity", who, kind).await
 }
 
 // ---- verification slice (review fixes): the sweeper behind ----
@@ -484,19 +381,7 @@ pub async fn notified(
     who: &Caller,
     kind: &str,
 ) -> Vec<relief_proto::notifications::v1::Notification> {
-    kit.notifications(who)
-        .await
-        .list_notifications(relief_proto::notifications::v1::ListNotificationsRequest {
-            page_size: 500,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .notifications
-        .into_iter()
-        .filter(|notification| notification.kind == kind)
-        .collect()
+    notifications_of_kind(kit, who, kind).await
 }
 
 /// A station's confirmation of `file_id` by documents.

@@ -1,13 +1,13 @@
 //! What the cases test binaries share: a testkit cluster per backend with a second pool on the
 //! intake database (for what no RPC shows: rows, the outbox, the audit log), the callers, valid
-//! ID numbers, and admission requests.
+//! ID numbers, admission requests, and reading an outbox.
 //!
 //! Include it with `#[macro_use] #[path = "common/cases.rs"] mod kit;`.
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-use std::sync::{Arc, Mutex};
-
+#[allow(unused_imports, reason = "each test binary uses a different part")]
+pub use relief_testkit::fixtures::units::*;
 #[allow(unused_imports, reason = "each test binary uses a different part")]
 pub use relief_testkit::fixtures::{
     fields, id_number, reason, request_id, unit, with_bad_check, with_purpose,
@@ -19,36 +19,17 @@ use relief_proto::intake::v1 as pb;
 use relief_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
 use relief_runtime::db::Db;
-use relief_runtime::{Caller, CallerKind, with_db};
+use relief_runtime::{Caller, with_db};
+use relief_testkit::scene::start_with_pools;
 use relief_testkit::{Cluster, TestBackend};
 use tonic::transport::Channel;
 
 /// Runs `$body` (a block using `$kit: Kit`) once on SQLite and once on PostgreSQL, each with a
-/// fresh cluster: `mod $name { sqlite, postgres }`.
+/// fresh cluster whose dev clock starts at `start` (now if absent): `mod $name { sqlite, postgres }`.
 #[allow(unused_macros, reason = "the log test binary runs its own")]
 macro_rules! cluster_tests {
-    ($name:ident, |$kit:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let Some($kit) = kit::Kit::start(relief_testkit::TestBackend::Sqlite).await else {
-                    return;
-                };
-                $body
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some($kit) = kit::Kit::start(relief_testkit::TestBackend::Postgres).await
-                else {
-                    return;
-                };
-                $body
-            }
-        }
+    ($($args:tt)*) => {
+        relief_testkit::cluster_tests!(kit::Kit; $($args)*);
     };
 }
 
@@ -60,22 +41,11 @@ pub struct Kit {
 }
 
 impl Kit {
-    /// A cluster on `backend`; `None` only for PostgreSQL without `RELIEF_TEST_POSTGRES_URL`
-    /// outside CI.
-    pub async fn start(backend: TestBackend) -> Option<Kit> {
-        let url = Arc::new(Mutex::new(None));
-        let seen = Arc::clone(&url);
-        let cluster = Cluster::builder()
-            .backend(backend)
-            .configure(move |service, config| {
-                if service == "intake" {
-                    *seen.lock().unwrap() = config.database_url.clone();
-                }
-            })
-            .start()
-            .await?;
-        let url = url.lock().unwrap().clone().unwrap();
-        let db = Db::open(&url, 2).await.unwrap();
+    /// A cluster on `backend` whose dev clock starts at `start` (now if `None`); `None` only
+    /// for PostgreSQL without `RELIEF_TEST_POSTGRES_URL` outside CI.
+    pub async fn start(backend: TestBackend, start: Option<DateTime<Utc>>) -> Option<Kit> {
+        let (cluster, mut pools) = start_with_pools(backend, start, &["intake"], |_, _| {}).await?;
+        let db = pools.remove(0);
         Some(Kit { cluster, db })
     }
 
@@ -108,13 +78,7 @@ impl Kit {
 
     /// The intake events of type `M`, in feed order.
     pub async fn events<M: Message + Name + Default>(&self) -> Vec<M> {
-        relief_runtime::events::outbox::read_after(&self.db, 0, 100_000)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|event| event.type_url == M::type_url())
-            .map(|event| M::decode(event.payload.as_slice()).unwrap())
-            .collect()
+        events_in(&self.db).await
     }
 
     /// Every outbox payload, raw, to look for personal data in.
@@ -142,33 +106,17 @@ impl Kit {
     }
 }
 
-pub fn city_station() -> Caller {
-    unit(CallerKind::Station, "211100", "city-station")
+/// The events of type `M` in the outbox of `db`, in feed order.
+pub async fn events_in<M: Message + Name + Default>(db: &Db) -> Vec<M> {
+    relief_runtime::events::outbox::read_after(db, 0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| event.type_url == M::type_url())
+        .map(|event| M::decode(event.payload.as_slice()).unwrap())
+        .collect()
 }
-pub fn xlt_station() -> Caller {
-    unit(CallerKind::Station, "211103", "xlt-station")
-}
-pub fn sz_station() -> Caller {
-    unit(CallerKind::Station, "211102", "sz-station")
-}
-pub fn xlt_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211103", "xlt-civil-affairs")
-}
-pub fn sz_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211102", "sz-civil-affairs")
-}
-pub fn city_civil_affairs() -> Caller {
-    unit(CallerKind::CivilAffairs, "211100", "city-civil-affairs")
-}
-pub fn province() -> Caller {
-    unit(CallerKind::CivilAffairs, "210000", "ln-civil-affairs")
-}
-pub fn xlt_government() -> Caller {
-    unit(CallerKind::Government, "211103", "xlt-government")
-}
-pub fn xlt_police() -> Caller {
-    unit(CallerKind::Police, "211103", "xlt-police")
-}
+
 pub fn identity_service() -> Caller {
     relief_runtime::pki::service_caller("identity")
 }
@@ -183,6 +131,24 @@ pub fn person(name: &str, id_number: &str) -> pb::Person {
         cause: "务工无着".to_owned(),
         relatives: "兄 电话 13800000000".to_owned(),
         ..pb::Person::default()
+    }
+}
+
+/// A walk-in admission of `person` with `status` at `admitted_at`, nothing else recorded but a
+/// normal temperature.
+pub fn walk_in(
+    status: pb::IdentityStatus,
+    person: pb::Person,
+    admitted_at: DateTime<Utc>,
+) -> pb::AdmitPersonRequest {
+    pb::AdmitPersonRequest {
+        request_id: request_id(),
+        person: Some(person),
+        admitted_at: Some(relief_runtime::time::timestamp(admitted_at)),
+        referral: pb::Referral::WalkIn as i32,
+        identity_status: status as i32,
+        health_check: "体温正常".to_owned(),
+        ..Default::default()
     }
 }
 

@@ -22,13 +22,13 @@ use relief_proto::foster::v1 as pb;
 use relief_runtime::{ApiError, Caller, ServiceContext};
 use tonic::Request;
 
-pub use assess::FEE_DEADLINE;
+pub use assess::{FEE_DEADLINE, FEE_RETRY_DEADLINE};
 
 /// The `FAILED_PRECONDITION` reason of a rates version stored already for that division and day.
 pub const RATES_ALREADY_SET: &str = "RATES_ALREADY_SET";
 
-/// The notification kind (and the failing deadline's reason) of fees that cannot be assessed
-/// for want of county rates on a day in care.
+/// The notification kind of fees that cannot be assessed for want of county rates on a day in
+/// care (once per county and month).
 pub const FEE_RATES_MISSING: &str = "FEE_RATES_MISSING";
 
 /// The units.toml role of the supervisors who read every fee and rate (finance, audit).
@@ -94,7 +94,10 @@ pub fn deadline_handlers() -> Vec<(
     &'static str,
     std::sync::Arc<dyn relief_runtime::deadlines::DeadlineHandler>,
 )> {
-    vec![(FEE_DEADLINE, assess::handler())]
+    vec![
+        (FEE_DEADLINE, assess::handler()),
+        (FEE_RETRY_DEADLINE, assess::handler()),
+    ]
 }
 
 /// Runs once when the service starts, before it serves (after migrations): stores the rates

@@ -6,7 +6,11 @@
 //!   a placement that has the instant already changes nothing.
 //! - `SettlementDecided`, approved: the case's active placement (if any) ends through
 //!   [`crate::placements::end_in_tx`] as SETTLED, or STATE_SUPPORT when state support was
-//!   granted, at the decision instant (never before the placement, never after now); intake
+//!   granted, at the decision instant clamped to `max(decided_at, start of the current local
+//!   month, placed_at)`, never after now: a decision delivered after its month closed ends the
+//!   placement on the 1st 00:00 local of the current month instead of failing (a month closes
+//!   at its end, [`crate::placements::END_IN_CLOSED_MONTH`]: its fees and clocks are settled
+//!   and never revisited); intake
 //!   then closes the case on PlacementEnded. A rejection, or no active placement (the person is
 //!   in the station: intake closes the case itself; or the placement ended already: a second
 //!   delivery), changes nothing.
@@ -161,10 +165,13 @@ async fn settlement_decided(
         pb::PlacementEndKind::Settled
     };
     let placed_at = row.placed_at.unwrap_or(decided_at);
+    // Not in a closed month (its fees and clocks are settled: END_IN_CLOSED_MONTH), not before
+    // the placement (settled while in care), never after now (the month start and `placed_at`
+    // are not after now either).
+    let month_start = relief_legal::calendar_month(now).0;
     let ending = Ending {
         kind,
-        // Not before the placement (settled while in care), never after now.
-        ended_at: decided_at.min(now).max(placed_at),
+        ended_at: decided_at.min(now).max(month_start).max(placed_at),
         destination_division: None,
         notes: Some(format!(
             "settlement approved by civil affairs (application {})",

@@ -12,7 +12,7 @@
 mod recipients;
 mod store;
 
-use chrono::SubsecRound;
+use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::foster::v1 as pb;
 use relief_runtime::db::Conn;
 use relief_runtime::events::append;
@@ -23,7 +23,7 @@ use relief_runtime::{ApiError, CallerKind, ServiceContext, caller, idempotency};
 use tonic::Request;
 
 use crate::placements::PLACEMENT_NOT_ACTIVE;
-use crate::placements::store as placements;
+use crate::placements::store::{self as placements, PlacementRow};
 use relief_runtime::notifications::{Notice, issue_each};
 use store::{IncidentRow, ListFilter};
 
@@ -47,8 +47,43 @@ fn kind_words(kind: pb::IncidentKind) -> &'static str {
     }
 }
 
-/// `ReportFosterIncident`: the institution holding the resident, or the sending station,
-/// reports an incident of an active placement.
+/// Whether an incident at `occurred_at` befell the resident while in care under `placement`:
+/// not before `placed_at` (INVALID_ARGUMENT on `occurred_at`); an active placement takes any
+/// later instant, an ended one only instants before `ended_at` (a death or disappearance the
+/// station recorded first is still reported by the institution); anything else is
+/// PLACEMENT_NOT_ACTIVE.
+fn check_in_care(placement: &PlacementRow, occurred_at: DateTime<Utc>) -> Result<(), ApiError> {
+    let Some(placed_at) = placement.placed_at else {
+        return Err(ApiError::failed_precondition(
+            PLACEMENT_NOT_ACTIVE,
+            "the resident is not in the institution: the placement was never approved",
+        ));
+    };
+    if occurred_at < placed_at {
+        return Err(ApiError::invalid_field(
+            "occurred_at",
+            "must not be before the placement",
+        ));
+    }
+    if placement.is_active() {
+        return Ok(());
+    }
+    match placement.ended_at {
+        Some(ended_at) if occurred_at < ended_at => Ok(()),
+        Some(_) => Err(ApiError::failed_precondition(
+            PLACEMENT_NOT_ACTIVE,
+            "the resident had left the institution when the incident occurred: the placement \
+             ended before it",
+        )),
+        None => Err(ApiError::failed_precondition(
+            PLACEMENT_NOT_ACTIVE,
+            "the resident is not in the institution: the placement is not active",
+        )),
+    }
+}
+
+/// `ReportFosterIncident`: the institution holding (or having held) the resident, or the
+/// sending station, reports an incident that befell the resident in care ([`check_in_care`]).
 pub async fn report(
     context: &ServiceContext,
     request: Request<pb::ReportFosterIncidentRequest>,
@@ -74,29 +109,12 @@ pub async fn report(
         async |tx| {
             // Against a concurrent end of the placement (PostgreSQL; SQLite has one writer).
             placements::lock(tx, &placement_id).await?;
-            let placement = placements::fetch(Conn::Tx(tx), &placement_id)
-                .await?
-                .filter(|row| match caller.kind {
-                    CallerKind::Foster => row.institution_id.as_deref() == Some(&caller.unit),
-                    CallerKind::Station => row.station == caller.unit,
-                    _ => false,
-                })
-                .ok_or(ApiError::NotFound { what: "placement" })?;
-            if !placement.is_active() {
-                return Err(ApiError::failed_precondition(
-                    PLACEMENT_NOT_ACTIVE,
-                    "the resident is not in the institution: the placement is not active",
-                ));
+            let placement =
+                crate::placements::fetch_visible(Conn::Tx(tx), &caller, &placement_id).await?;
+            if !matches!(caller.kind, CallerKind::Foster | CallerKind::Station) {
+                return Err(ApiError::NotFound { what: "placement" });
             }
-            if placement
-                .placed_at
-                .is_some_and(|placed| occurred_at < placed)
-            {
-                return Err(ApiError::invalid_field(
-                    "occurred_at",
-                    "must not be before the placement",
-                ));
-            }
+            check_in_care(&placement, occurred_at)?;
             let institution_id = placement.institution().to_owned();
             let division = placement
                 .institution_division
@@ -164,8 +182,9 @@ pub async fn report(
 }
 
 /// `ListFosterIncidents`: latest report first, in the placement scope
-/// (`crate::placements::sees`): the institution, the sending station, civil affairs and
-/// governments covering the case's division.
+/// (`crate::placements::ListScope`) widened for civil affairs and governments: the institution,
+/// the sending station, civil affairs and governments covering the case's division or the
+/// institution's division (those notified of the incident).
 pub async fn list(
     context: &ServiceContext,
     request: Request<pb::ListFosterIncidentsRequest>,
@@ -175,7 +194,7 @@ pub async fn list(
     let limit = page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
     let (after_at, after_id) = decode_time_token(&request.page_token)?;
     let mut filter = ListFilter {
-        case_division_pattern: "%".to_owned(),
+        division_pattern: "%".to_owned(),
         placement_id: request.placement_id.trim().to_owned(),
         only_institution: request.institution_id.trim().to_owned(),
         ..ListFilter::default()
@@ -183,7 +202,7 @@ pub async fn list(
     let scope = crate::placements::ListScope::of(&caller, "incidents")?;
     filter.institution_id = scope.institution_id;
     filter.station = scope.station;
-    filter.case_division_pattern = scope.division_pattern;
+    filter.division_pattern = scope.division_pattern;
     let mut rows = store::list(&context.db, &filter, (after_at, &after_id), limit + 1).await?;
     let next_page_token =
         next_time_token(&mut rows, limit, |row| (row.reported_at, row.id.as_str()));

@@ -52,6 +52,14 @@ pub const PLACEMENT_NOT_PROPOSED: &str = "PLACEMENT_NOT_PROPOSED";
 /// that is not active.
 pub const PLACEMENT_NOT_ACTIVE: &str = "PLACEMENT_NOT_ACTIVE";
 
+/// The `FAILED_PRECONDITION` reason of an end or move dated before the current local month
+/// ([product] a month closes at its end): the month-end deadlines of a closed month (fees,
+/// visits, reports) have fired and are never revisited, so an end dated in it would charge and
+/// raise overdues twice, and the outcome would depend on when the sweeper ran. An end or move
+/// may be dated from 00:00 local of the first day of the month of the recording instant; the
+/// actual time of an earlier end goes into the notes.
+pub const END_IN_CLOSED_MONTH: &str = "END_IN_CLOSED_MONTH";
+
 /// The `FAILED_PRECONDITION` reason of moving a resident to the institution they are in.
 pub const SAME_INSTITUTION: &str = "SAME_INSTITUTION";
 
@@ -136,7 +144,8 @@ pub async fn fetch_visible(
 pub struct Ending {
     /// How (any kind; MOVED only from `MoveResident`).
     pub kind: pb::PlacementEndKind,
-    /// When (not before the placement, not after now).
+    /// When (not before the placement, not before the current local month
+    /// ([`END_IN_CLOSED_MONTH`]), not after now).
     pub ended_at: DateTime<Utc>,
     /// For RETURNED_HOME.
     pub destination_division: Option<String>,

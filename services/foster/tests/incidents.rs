@@ -18,15 +18,11 @@ use relief_proto::foster::v1 as pb;
 use relief_proto::notifications::v1 as notifications;
 use relief_proto::notifications::v1::notification_service_client::NotificationServiceClient;
 use relief_runtime::time::timestamp;
-use relief_runtime::{Caller, CallerKind, with_db};
+use relief_runtime::{Caller, with_db};
 use relief_testkit::wait_until;
 use tonic::Code;
 
 const DESCRIPTION: &str = "夜间如厕时摔倒，左腕骨折，已送盘锦市中心医院";
-
-fn sz_government() -> Caller {
-    unit(CallerKind::Government, "211102", "sz-government")
-}
 
 fn incident(
     placement_id: &str,
@@ -403,10 +399,17 @@ cluster_tests!(
             })
             .await
             .unwrap();
+        // An incident after the end (one before it may still be reported: incident_after_end.rs).
+        let after_end = kit.cluster.clock.now() + Duration::minutes(1);
+        kit.set_clock(after_end);
         for who in [institution_caller(&home), xlt_station()] {
-            let error = report(&kit, &who, incident(&id, pb::IncidentKind::Death, now))
-                .await
-                .unwrap_err();
+            let error = report(
+                &kit,
+                &who,
+                incident(&id, pb::IncidentKind::Death, after_end),
+            )
+            .await
+            .unwrap_err();
             assert_eq!(error.code(), Code::FailedPrecondition, "{who}");
             assert_eq!(reason(&error), "PLACEMENT_NOT_ACTIVE");
         }

@@ -11,9 +11,16 @@
 //!
 //! Each (placement, month) is assessed at most once (the table's key); a month with no day in
 //! care stores nothing. A month for which the county has no rates on some day in care cannot be
-//! assessed: its deadline stays pending (the handler fails and the sweeper retries with
-//! backoff), the problem is logged, and the county civil affairs is notified once per county
-//! and month (FEE_RATES_MISSING).
+//! assessed: it waits (a retry deadline `foster.fee-retry:<placement>:<YYYY-MM>:<n>` due an
+//! hour later, assessing the month as of its end once rates exist), the problem is logged, and
+//! the county civil affairs is notified once per county and month (FEE_RATES_MISSING), all in
+//! the handler's transaction; the next month is scheduled all the same.
+//!
+//! The rates of a day [product]: the latest version effective on or before it among those stored
+//! before the month's end (SetCountyRates later, effective inside the month, does not change the
+//! month, whenever the sweeper runs); a day none of them covers takes the latest version
+//! effective on or before it among all (so a month waiting for rates is assessed once they
+//! exist).
 //!
 //! The margin of a day [product]: the basis points of the agreement version in force that day
 //! between the sending station and the institution (so a new agreement version with another
@@ -149,16 +156,26 @@ async fn assess_month(
     let Some(span) = compute::days_in_care(month, placed_on, row.ended_at.map(today)) else {
         return Ok(Outcome::Done);
     };
-    let versions = store::rates_through(Conn::Tx(tx), &row.division, span.1)
-        .await?
+    // The versions stored before the month's end decide it (a later one effective inside the
+    // month does not change it, however late the sweeper runs); a day none of them covers
+    // takes any version.
+    let stored = store::rates_through(Conn::Tx(tx), &row.division, span.1).await?;
+    let cutoff = month_end(month)?;
+    let timely = stored
+        .iter()
+        .filter(|rates| rates.set_at < cutoff)
+        .filter_map(store::RatesRow::version)
+        .collect::<Vec<_>>();
+    let versions = stored
         .iter()
         .filter_map(store::RatesRow::version)
         .collect::<Vec<_>>();
     let margins = margins_of(tx, row, span).await?;
     let self_care = pb::SelfCare::try_from(row.self_care).unwrap_or_default();
-    let assessment = match compute::assess(
+    let assessment = match compute::assess_with_fallback(
         month,
         span,
+        &timely,
         &versions,
         self_care,
         row.special_group,
@@ -290,14 +307,42 @@ async fn report_missing(
     .await
 }
 
-/// Fires the end of a month of a placement: assesses the month, schedules the next one while
-/// the resident is in care.
+/// Fires the end of a month of a placement (or a retry of a month waiting for rates): assesses
+/// the month as of its end, schedules the next one while the resident is in care.
 #[derive(Debug, Clone, Copy)]
 pub struct MonthEnd;
 
-/// The handler of [`FEE_DEADLINE`].
+/// The handler of [`FEE_DEADLINE`] and [`FEE_RETRY_DEADLINE`].
 pub fn handler() -> Arc<dyn DeadlineHandler> {
     Arc::new(MonthEnd)
+}
+
+/// The deadline kind of a retry of a month that waited for rates.
+pub const FEE_RETRY_DEADLINE: &str = "foster.fee-retry";
+
+/// How long a month waiting for rates waits before the next attempt.
+const RETRY_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Schedules attempt `attempt` of assessing `month` of placement `placement_id`, due one hour
+/// after `now`.
+async fn schedule_retry(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    placement_id: &str,
+    month: Month,
+    attempt: u32,
+) -> Result<(), ApiError> {
+    deadlines::schedule(
+        tx,
+        now,
+        &format!("{FEE_RETRY_DEADLINE}:{placement_id}:{month}:{attempt}"),
+        FEE_RETRY_DEADLINE,
+        &subject(placement_id),
+        now + RETRY_AFTER,
+        format!("{placement_id}|{month}|{attempt}").into_bytes(),
+    )
+    .await?;
+    Ok(())
 }
 
 #[tonic::async_trait]
@@ -312,61 +357,39 @@ impl DeadlineHandler for MonthEnd {
         let now = now.trunc_subsecs(6);
         let text = String::from_utf8_lossy(&deadline.payload).into_owned();
         let bad = || ApiError::internal(format!("bad fee deadline payload {text}"));
-        let (placement_id, month) = text.split_once('|').ok_or_else(bad)?;
-        let month = Month::parse(month).ok_or_else(bad)?;
+        let mut parts = text.split('|');
+        let placement_id = parts.next().ok_or_else(bad)?;
+        let month = Month::parse(parts.next().ok_or_else(bad)?).ok_or_else(bad)?;
+        // `None`: the month's end; `Some(n)`: the n-th retry of a month waiting for rates.
+        let attempt = match parts.next() {
+            Some(n) => Some(n.parse::<u32>().map_err(|_| bad())?),
+            None => None,
+        };
+        // The row is locked before it is read, so an ending racing this handler waits for it
+        // (or this one sees the row ended).
+        crate::placements::store::lock(tx, placement_id).await?;
         let Some(row) = crate::placements::store::fetch(Conn::Tx(tx), placement_id).await? else {
             return Err(ApiError::internal(format!(
                 "fee deadline for a missing placement {placement_id}"
             )));
         };
-        let due = deadline.due_at;
+        // Assessed as of the month's end (the legal instant), whenever the sweeper runs.
+        let due = month_end(month)?;
         let assessed_at = row.ended_at.map_or(due, |ended| ended.min(due));
         if let Outcome::MissingRates { day } =
             assess_month(tx, now, &row, month, assessed_at).await?
         {
+            // The month waits for rates: notified once per county and month, retried later.
             log_missing(&row, month, day);
-            // This transaction rolls back when the handler fails; the notification goes in
-            // its own one, once the sweeper has let go of the write lock.
-            if !store::missing_recorded(Conn::Tx(tx), &row.division, &month.to_string()).await? {
-                report_later(context, row.division.clone(), month, day);
-            }
-            return Err(ApiError::failed_precondition(
-                FEE_RATES_MISSING,
-                format!(
-                    "no county rates of {} apply on {day}: the fee of placement {} for {month} \
-                     waits for them",
-                    row.division, row.id
-                ),
-            ));
+            report_missing(context, tx, now, &row.division, month, day).await?;
+            let next = attempt.map_or(1, |n| n.saturating_add(1));
+            schedule_retry(tx, now, &row.id, month, next).await?;
         }
-        // An ended placement's later months were assessed (or scheduled) when it ended.
-        if row.is_active() && row.in_care_at(due) {
+        // An ended placement's later months were assessed (or scheduled) when it ended; a
+        // retry does not schedule (its month's end did).
+        if attempt.is_none() && row.is_active() && row.in_care_at(due) {
             schedule(tx, now, &row.id, month.next()).await?;
         }
         Ok(())
     }
-}
-
-/// Issues the FEE_RATES_MISSING notification in a transaction of its own (a failed deadline
-/// handler's transaction is rolled back). A failure is logged; the next retry tries again.
-fn report_later(context: &ServiceContext, division: String, month: Month, day: NaiveDate) {
-    let context = context.clone();
-    tokio::spawn(async move {
-        let result: Result<(), ApiError> = async {
-            let mut tx = context.db.begin().await?;
-            let now = context.clock.now().trunc_subsecs(6);
-            report_missing(&context, &mut tx, now, &division, month, day).await?;
-            context.commit(tx).await?;
-            Ok(())
-        }
-        .await;
-        if let Err(error) = result {
-            tracing::warn!(
-                division = %division,
-                month = %month,
-                error = %relief_runtime::error::DisplayChain(&error),
-                "could not notify the county of missing fee rates; the next attempt retries"
-            );
-        }
-    });
 }

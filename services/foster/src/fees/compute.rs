@@ -2,10 +2,15 @@
 //!
 //! The days in care of the month (the placement's day on, the day it ended excluded, clipped to
 //! the month) are split into runs of consecutive days charged at one rates version and one
-//! margin. For each run and each component: monthly amount × days ÷ days in the month, rounded
-//! half up to the fen; then the margin: the run's subtotal × basis points ÷ 10000, rounded half
-//! up. A whole month at one version is charged exactly the monthly amounts.
+//! margin. For each run and each component, rounded half up to the fen and cumulatively: consecutive
+//! runs charging one monthly amount m form a chain starting after day c of the month; a run of
+//! that chain covering the days (s, e] is charged round(m·(e−c)/n) − round(m·(s−c)/n), n the days
+//! in the month (so a lone run is charged round(m·days/n), and a chain of runs the same as one
+//! run of all its days). Where the monthly amount changes, each chain is rounded on its own.
+//! Then the margin: the run's subtotal × basis points ÷ 10000, rounded half up, per run. A whole
+//! month at one monthly amount per component is charged exactly that amount.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{Datelike, Days, NaiveDate};
@@ -70,7 +75,10 @@ impl Month {
     /// `YYYY-MM`, or `None`.
     pub fn parse(text: &str) -> Option<Month> {
         let (year, month) = text.split_once('-')?;
-        if year.len() != 4 || month.len() != 2 {
+        let digits = |part: &str, len: usize| {
+            part.len() == len && part.bytes().all(|byte| byte.is_ascii_digit())
+        };
+        if !digits(year, 4) || !digits(month, 2) {
             return None;
         }
         let year = year.parse().ok()?;
@@ -213,10 +221,33 @@ fn version_on(versions: &[Version], day: NaiveDate) -> Option<&Version> {
 /// The fee of `month` for the days `span` (first, last; within the month) of a resident of
 /// `self_care` (a special group or not), at the county's `versions` (any order) and the margin
 /// `margin_bps(day)` in force each day.
+#[cfg(test)]
 pub fn assess(
+    month: Month,
+    span: (NaiveDate, NaiveDate),
+    versions: &[Version],
+    self_care: SelfCare,
+    special_group: bool,
+    margin_bps: impl Fn(NaiveDate) -> i32,
+) -> Result<Assessment, Unassessable> {
+    assess_with_fallback(
+        month,
+        span,
+        versions,
+        &[],
+        self_care,
+        special_group,
+        margin_bps,
+    )
+}
+
+/// [`assess`], where a day to which none of `versions` applies takes the version of
+/// `fallback` applying on it (the versions known at the month's end, then the later ones).
+pub fn assess_with_fallback(
     month: Month,
     (first, last): (NaiveDate, NaiveDate),
     versions: &[Version],
+    fallback: &[Version],
     self_care: SelfCare,
     special_group: bool,
     margin_bps: impl Fn(NaiveDate) -> i32,
@@ -226,7 +257,9 @@ pub fn assess(
     let mut runs: Vec<(NaiveDate, NaiveDate, Version, i32)> = Vec::new();
     let mut day = first;
     while day <= last {
-        let version = *version_on(versions, day).ok_or(Unassessable::NoRates { day })?;
+        let version = *version_on(versions, day)
+            .or_else(|| version_on(fallback, day))
+            .ok_or(Unassessable::NoRates { day })?;
         let bps = margin_bps(day);
         match runs.last_mut() {
             Some((_, to, run_version, run_bps))
@@ -243,6 +276,8 @@ pub fn assess(
     }
     let mut lines = Vec::new();
     let mut days_in_care = 0;
+    // Per component: (chain start c, last day e of its latest run, monthly amount).
+    let mut chains: HashMap<FeeComponent, (i64, i64, i64)> = HashMap::new();
     for (from_on, to_on, version, bps) in runs {
         let days = (to_on - from_on).num_days() + 1;
         days_in_care += days;
@@ -269,8 +304,22 @@ pub fn assess(
             amount,
         };
         let mut subtotal: i64 = 0;
+        let (start, end) = (i64::from(from_on.day0()), i64::from(to_on.day()));
         for (component, monthly) in components {
-            let amount = prorate(monthly, days, days_in_month)?;
+            // The chain of runs charging `monthly` for this component that this run continues
+            // (adjacent days, same monthly amount), or a new one starting after `start`.
+            let chain = match chains.get(&component) {
+                Some(&(chain_start, chain_end, chain_monthly))
+                    if chain_end == start && chain_monthly == monthly =>
+                {
+                    chain_start
+                }
+                _ => start,
+            };
+            chains.insert(component, (chain, end, monthly));
+            let amount = prorate(monthly, end - chain, days_in_month)?
+                .checked_sub(prorate(monthly, start - chain, days_in_month)?)
+                .ok_or(Unassessable::Overflow)?;
             subtotal = subtotal.checked_add(amount).ok_or(Unassessable::Overflow)?;
             lines.push(line(component, monthly, 0, amount));
         }
@@ -616,8 +665,146 @@ mod tests {
         assert_eq!(month("2026-02").last_day(), day("2026-02-28"));
         assert_eq!(month("2026-04").days(), 30);
         assert_eq!(month("2026-01").days(), 31);
-        for bad in ["2026-13", "2026-1", "26-01", "2026/01", "", "2026-00"] {
+        for bad in [
+            "2026-13", "2026-1", "26-01", "2026/01", "", "2026-00", "2026-+1", "+026-01",
+            "2026-01-", "2026--1", " 2026-01", "2026-0١",
+        ] {
             assert_eq!(Month::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn runs_of_one_monthly_amount_round_cumulatively() {
+        // 115001 fen over 15 + 15 days of April (a margin change splits the month): rounded per
+        // run that would be 57500.5 → 57501 twice, 115002; cumulatively the second run is
+        // round(115001 × 30 ÷ 30) − round(115001 × 15 ÷ 30) = 115001 − 57501 = 57500.
+        let amounts = Amounts {
+            basic_living: 115_001,
+            ..XLT
+        };
+        let fee = assess(
+            month("2026-04"),
+            (day("2026-04-01"), day("2026-04-30")),
+            &[from("2026-01-01", amounts)],
+            SelfCare::Full,
+            false,
+            |on| if on < day("2026-04-16") { 0 } else { 100 },
+        )
+        .unwrap();
+        let basic: Vec<_> = fee
+            .lines
+            .iter()
+            .filter(|line| line.component == FeeComponent::BasicLiving)
+            .map(|line| (line.from_on, line.days, line.amount))
+            .collect();
+        assert_eq!(
+            basic,
+            [
+                (day("2026-04-01"), 15, 57_501),
+                (day("2026-04-16"), 15, 57_500)
+            ]
+        );
+        assert_eq!(basic.iter().map(|run| run.2).sum::<i64>(), 115_001);
+
+        // A chain starting mid-month is rounded from its own start: days 11–20 and 21–30 of a
+        // 30-day month at 100 fen: round(100 × 10 ÷ 30) = 33, then round(100 × 20 ÷ 30) − 33 =
+        // 67 − 33 = 34 (per run, 33 + 33).
+        let small = Amounts {
+            basic_living: 100,
+            care_full: 0,
+            ..XLT
+        };
+        let fee = assess(
+            month("2026-04"),
+            (day("2026-04-11"), day("2026-04-30")),
+            &[from("2026-01-01", small)],
+            SelfCare::Full,
+            false,
+            |on| if on < day("2026-04-21") { 0 } else { 100 },
+        )
+        .unwrap();
+        let basic: Vec<_> = fee
+            .lines
+            .iter()
+            .filter(|line| line.component == FeeComponent::BasicLiving)
+            .map(|line| line.amount)
+            .collect();
+        assert_eq!(basic, [33, 34]);
+
+        // Where the monthly amount changes, each run is rounded on its own: 100 fen for 15 days
+        // then 200 for 15 of 30: 50 and 100.
+        let two = [
+            from("2026-01-01", small),
+            from(
+                "2026-04-16",
+                Amounts {
+                    basic_living: 200,
+                    ..small
+                },
+            ),
+        ];
+        let fee = assess(
+            month("2026-04"),
+            (day("2026-04-01"), day("2026-04-30")),
+            &two,
+            SelfCare::Full,
+            false,
+            |_| 0,
+        )
+        .unwrap();
+        let basic: Vec<_> = fee
+            .lines
+            .iter()
+            .filter(|line| line.component == FeeComponent::BasicLiving)
+            .map(|line| line.amount)
+            .collect();
+        assert_eq!(basic, [50, 100]);
+        // The care component (0 fen in both versions) stays one chain across the change.
+        assert!(
+            fee.lines
+                .iter()
+                .filter(|line| line.component == FeeComponent::Care)
+                .all(|line| line.amount == 0)
+        );
+    }
+
+    #[test]
+    fn a_day_without_a_timely_version_takes_a_later_one() {
+        let late = Amounts {
+            basic_living: 93_000,
+            care_full: 18_600,
+            ..XLT
+        };
+        // Timely: the January version; stored later: one from March 16. March's days before
+        // the 16th take January's; from the 16th on, no timely version is newer than January's,
+        // so the later one is ignored.
+        let fee = assess_with_fallback(
+            month("2026-03"),
+            (day("2026-03-01"), day("2026-03-31")),
+            &[from("2026-01-01", XLT)],
+            &[from("2026-01-01", XLT), from("2026-03-16", late)],
+            SelfCare::Full,
+            false,
+            |_| 0,
+        )
+        .unwrap();
+        assert_eq!(fee.total, 115_000 + 23_000);
+        // No timely version at all (December 2025): the later one from December 1 applies.
+        let fee = assess_with_fallback(
+            month("2025-12"),
+            (day("2025-12-20"), day("2025-12-31")),
+            &[],
+            &[from("2025-12-01", late), from("2026-01-01", XLT)],
+            SelfCare::Full,
+            false,
+            |_| 0,
+        )
+        .unwrap();
+        assert_eq!(fee.total, 36_000 + 7_200);
+        assert!(
+            fee.lines
+                .iter()
+                .all(|line| line.rates_effective_on == day("2025-12-01"))
+        );
     }
 }

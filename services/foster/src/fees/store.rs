@@ -376,19 +376,3 @@ pub async fn record_missing(
     .map(|done| done.rows_affected()))?;
     Ok(done == 1)
 }
-
-/// Whether the missing rates of `division` for `month` were recorded (and notified).
-pub async fn missing_recorded(
-    conn: Conn<'_>,
-    division: &str,
-    month: &str,
-) -> Result<bool, sqlx::Error> {
-    let count = with_conn!(conn, |c| sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM fee_rates_missing WHERE division = $1 AND month = $2"
-    )
-    .bind(division)
-    .bind(month)
-    .fetch_one(c)
-    .await)?;
-    Ok(count > 0)
-}

@@ -87,8 +87,10 @@ pub struct ListFilter {
     pub institution_id: String,
     /// Only of residents this station sent.
     pub station: String,
-    /// Only of cases of divisions matching this `LIKE` pattern; `%` for all.
-    pub case_division_pattern: String,
+    /// Only of cases, or of institutions, of divisions matching this `LIKE` pattern; `%` for
+    /// all. The institution's division counts too: its county civil affairs and government are
+    /// notified of the incident and must be able to read it.
+    pub division_pattern: String,
     /// Only of this placement.
     pub placement_id: String,
     /// Only of this institution (the request's filter).
@@ -105,7 +107,7 @@ pub async fn list(
     let sql = format!(
         "SELECT {COLUMNS} FROM incidents \
          WHERE ($1 = '' OR institution_id = $1) AND ($2 = '' OR station = $2) \
-         AND case_division LIKE $3 AND ($4 = '' OR placement_id = $4) \
+         AND (case_division LIKE $3 OR division LIKE $3) AND ($4 = '' OR placement_id = $4) \
          AND ($5 = '' OR institution_id = $5) \
          AND (reported_at < $6 OR (reported_at = $6 AND id < $7)) \
          ORDER BY reported_at DESC, id DESC LIMIT $8"
@@ -115,7 +117,7 @@ pub async fn list(
     )
     .bind(&filter.institution_id)
     .bind(&filter.station)
-    .bind(&filter.case_division_pattern)
+    .bind(&filter.division_pattern)
     .bind(&filter.placement_id)
     .bind(&filter.only_institution)
     .bind(after.0)

@@ -14,12 +14,15 @@ use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
 use tonic::Request;
 
 use super::store::{self, PlacementRow, status};
-use super::{Ending, MAX_TEXT, PLACEMENT_NOT_ACTIVE, fetch_visible, subject};
+use super::{END_IN_CLOSED_MONTH, Ending, MAX_TEXT, PLACEMENT_NOT_ACTIVE, fetch_visible, subject};
 use crate::institutions::refuse_read_only;
 
 /// Ends the active placement `id` inside `tx` at `now`: locks its deadlines and row, checks it
-/// is active (FAILED_PRECONDITION PLACEMENT_NOT_ACTIVE otherwise) and that the end is neither
-/// before the placement nor after `now` (INVALID_ARGUMENT on `ended_at`), stores the end, stops
+/// is active (FAILED_PRECONDITION PLACEMENT_NOT_ACTIVE otherwise), that the end is neither
+/// before the placement nor after `now` (INVALID_ARGUMENT on `ended_at`) and that it is in the
+/// current local month (FAILED_PRECONDITION [`END_IN_CLOSED_MONTH`], see [`refuse_closed_month`]:
+/// [product] a month closes at its end, so the outcome depends only on `now`, the recording
+/// instant, never on when the sweeper fired the closed month's deadlines), stores the end, stops
 /// the fee (the last months are assessed: `crate::fees::on_ended`) and the visit and report
 /// clocks (`crate::supervision::on_ended`), and appends PlacementEnded. Returns the ended row.
 pub async fn end_in_tx(
@@ -44,6 +47,7 @@ pub async fn end_in_tx(
             "must not be in the future",
         ));
     }
+    refuse_closed_month(ended_at, now)?;
     if let Some(placed_at) = row.placed_at
         && ended_at < placed_at
     {
@@ -82,6 +86,27 @@ pub async fn end_in_tx(
     )
     .await?;
     Ok(row)
+}
+
+/// FAILED_PRECONDITION [`END_IN_CLOSED_MONTH`] if `at` (an end or a move) is before 00:00 local
+/// of the first day of the local month of `now` ([product] a month closes at its end: its
+/// month-end deadlines (fees, visits, reports) have fired and are never revisited, and a move's
+/// new placement starts in the current month).
+pub(super) fn refuse_closed_month(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let month_start = relief_legal::calendar_month(now).0;
+    if at < month_start {
+        return Err(ApiError::failed_precondition(
+            END_IN_CLOSED_MONTH,
+            format!(
+                "the month closed at its end: record the end from the first of this month ({}) \
+                 and give the actual time in the notes",
+                month_start
+                    .with_timezone(&relief_legal::china())
+                    .to_rfc3339()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// FAILED_PRECONDITION PLACEMENT_NOT_ACTIVE naming where `row` stands.

@@ -2,7 +2,10 @@
 //! institution. The placement ends as MOVED ([`end_in_tx`]) and a new ACTIVE one continues the
 //! stay (same case, classification and sending station; `previous_placement_id`), placed at the
 //! move; the new institution must pass the rules of [`super::choice`]. Intake keeps the case in
-//! foster care: PlacementEnded (MOVED) then ResidentPlaced, in that order.
+//! foster care: PlacementEnded (MOVED) then ResidentPlaced, in that order. The move is dated in
+//! the current local month (FAILED_PRECONDITION [`super::END_IN_CLOSED_MONTH`] otherwise, as
+//! every end: the new placement starts in the current month, so no clock of a closed month is
+//! scheduled).
 
 use chrono::SubsecRound;
 use relief_proto::foster::v1 as pb;
@@ -14,7 +17,7 @@ use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
 use tonic::Request;
 
 use super::approve::resident_placed;
-use super::end::{instant_or_now, not_active};
+use super::end::{instant_or_now, not_active, refuse_closed_month};
 use super::store::{self, PlacementRow, status};
 use super::{Ending, MAX_TEXT, SAME_INSTITUTION, choice, end_in_tx, fetch_visible, subject};
 use crate::institutions::store as institution_store;
@@ -63,6 +66,7 @@ pub async fn move_resident(
                     "must not be before the placement",
                 ));
             }
+            refuse_closed_month(moved_at, now)?;
             institution_store::lock(tx, &institution_id).await?;
             let institution = institution_store::fetch(Conn::Tx(tx), &institution_id)
                 .await?

@@ -19,7 +19,6 @@
 //! identity. Every other event of the feed is ignored.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use prost::{Message, Name};
 use relief_proto::foster::v1 as pb;
 use relief_proto::identity::v1 as identity;
 use relief_runtime::db::{Conn, Tx};
@@ -48,16 +47,6 @@ impl IdentityEvents {
     }
 }
 
-/// The event `M` in `event`, if it is one.
-fn decode<M: Message + Name + Default>(event: &ReceivedEvent) -> Result<Option<M>, ApiError> {
-    if event.payload.type_url != M::type_url() {
-        return Ok(None);
-    }
-    M::decode(event.payload.value.as_slice())
-        .map(Some)
-        .map_err(ApiError::internal)
-}
-
 #[tonic::async_trait]
 impl EventHandler for IdentityEvents {
     async fn apply(
@@ -67,11 +56,11 @@ impl EventHandler for IdentityEvents {
         _prepared: Prepared,
     ) -> Result<(), ApiError> {
         let now = self.context.clock.now().trunc_subsecs(6);
-        if let Some(confirmed) = decode::<identity::IdentityConfirmed>(event)? {
+        if let Some(confirmed) = event.decode::<identity::IdentityConfirmed>()? {
             let at = instant_or(confirmed.confirmed_at.as_ref(), event.occurred_at);
             return identity_confirmed(&self.context, tx, now, &confirmed.case_id, at).await;
         }
-        if let Some(decided) = decode::<identity::SettlementDecided>(event)? {
+        if let Some(decided) = event.decode::<identity::SettlementDecided>()? {
             let at = instant_or(decided.decided_at.as_ref(), event.occurred_at);
             return settlement_decided(&self.context, tx, now, &decided, at).await;
         }

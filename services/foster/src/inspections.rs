@@ -37,13 +37,9 @@ pub fn subject(id: &str) -> String {
     format!("inspection/{id}")
 }
 
-/// A local day written `YYYY-MM-DD`.
+/// A local day written `YYYY-MM-DD` (surrounding blanks ignored).
 fn parse_day(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    if text.len() != 10 {
-        return None;
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+    crate::agreements::store::parse_day(text.trim())
 }
 
 /// The deadline handlers of this part, by kind.

@@ -25,7 +25,6 @@
 mod store;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use prost::{Message, Name};
 use relief_proto::foster::v1 as pb;
 use relief_proto::intake::v1 as intake;
 use relief_runtime::db::Tx;
@@ -51,16 +50,6 @@ impl FosterEvents {
     }
 }
 
-/// The event `M` in `event`, if it is one.
-fn decode<M: Message + Name + Default>(event: &ReceivedEvent) -> Result<Option<M>, ApiError> {
-    if event.payload.type_url != M::type_url() {
-        return Ok(None);
-    }
-    M::decode(event.payload.value.as_slice())
-        .map(Some)
-        .map_err(ApiError::internal)
-}
-
 #[tonic::async_trait]
 impl EventHandler for FosterEvents {
     async fn apply(
@@ -70,10 +59,10 @@ impl EventHandler for FosterEvents {
         _prepared: Prepared,
     ) -> Result<(), ApiError> {
         let now = self.context.clock.now();
-        if let Some(placed) = decode::<pb::ResidentPlaced>(event)? {
+        if let Some(placed) = event.decode::<pb::ResidentPlaced>()? {
             return resident_placed(tx, &placed).await;
         }
-        if let Some(ended) = decode::<pb::PlacementEnded>(event)? {
+        if let Some(ended) = event.decode::<pb::PlacementEnded>()? {
             return placement_ended(&self.context, tx, now, &ended).await;
         }
         Ok(())

@@ -19,7 +19,6 @@ mod confirmed;
 mod lookup;
 mod settled;
 
-use prost::{Message, Name};
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::Tx;
 use relief_runtime::events::consumer::{EventHandler, Prepared, ReceivedEvent};
@@ -44,20 +43,10 @@ impl IdentityEvents {
     }
 }
 
-/// The event `M` in `event`, if it is one.
-fn decode<M: Message + Name + Default>(event: &ReceivedEvent) -> Result<Option<M>, ApiError> {
-    if event.payload.type_url != M::type_url() {
-        return Ok(None);
-    }
-    M::decode(event.payload.value.as_slice())
-        .map(Some)
-        .map_err(ApiError::internal)
-}
-
 #[tonic::async_trait]
 impl EventHandler for IdentityEvents {
     async fn prepare(&self, event: &ReceivedEvent) -> Result<Prepared, ApiError> {
-        if let Some(confirmed) = decode::<pb::IdentityConfirmed>(event)? {
+        if let Some(confirmed) = event.decode::<pb::IdentityConfirmed>()? {
             return confirmed::prepare(&self.context, &self.lookup, &confirmed).await;
         }
         Ok(Prepared::default())
@@ -69,10 +58,10 @@ impl EventHandler for IdentityEvents {
         event: &ReceivedEvent,
         prepared: Prepared,
     ) -> Result<(), ApiError> {
-        if let Some(confirmed) = decode::<pb::IdentityConfirmed>(event)? {
+        if let Some(confirmed) = event.decode::<pb::IdentityConfirmed>()? {
             return confirmed::apply(&self.context, tx, &confirmed, prepared).await;
         }
-        if let Some(decided) = decode::<pb::SettlementDecided>(event)? {
+        if let Some(decided) = event.decode::<pb::SettlementDecided>()? {
             return settled::apply(&self.context, tx, &decided, event.occurred_at).await;
         }
         Ok(())

@@ -49,6 +49,19 @@ pub struct ReceivedEvent {
     pub payload: prost_types::Any,
 }
 
+impl ReceivedEvent {
+    /// The event as `M`, if it is one (`None` for any other type); a payload of the type that
+    /// does not decode is an error (the handler retries, then the feed stalls visibly).
+    pub fn decode<M: prost::Message + prost::Name + Default>(&self) -> Result<Option<M>, ApiError> {
+        if self.payload.type_url != M::type_url() {
+            return Ok(None);
+        }
+        M::decode(self.payload.value.as_slice())
+            .map(Some)
+            .map_err(ApiError::internal)
+    }
+}
+
 /// What a handler's [`EventHandler::prepare`] found outside the transaction, for its
 /// [`EventHandler::apply`]: one value of the handler's choosing, or nothing. Opaque: it may hold
 /// personal data fetched from a peer, so its `Debug` shows only whether it holds something.

@@ -118,13 +118,7 @@ fn amount_fields(amounts: &Amounts) -> [(&'static str, i64); 6] {
     ]
 }
 
-/// A strict `YYYY-MM-DD` day.
-pub fn parse_day(text: &str) -> Option<NaiveDate> {
-    if text.len() != 10 {
-        return None;
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
-}
+pub use crate::agreements::store::parse_day;
 
 fn row(
     division: &str,

@@ -14,7 +14,6 @@
 //! instants. Every other event of foster's feed is ignored.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use prost::{Message, Name};
 use relief_proto::foster::v1 as foster;
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
@@ -26,16 +25,6 @@ use relief_runtime::{ApiError, with_conn, with_tx};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FosterEvents;
 
-/// The event `M` in `event`, if it is one.
-fn decode<M: Message + Name + Default>(event: &ReceivedEvent) -> Result<Option<M>, ApiError> {
-    if event.payload.type_url != M::type_url() {
-        return Ok(None);
-    }
-    M::decode(event.payload.value.as_slice())
-        .map(Some)
-        .map_err(ApiError::internal)
-}
-
 #[tonic::async_trait]
 impl EventHandler for FosterEvents {
     async fn apply(
@@ -44,10 +33,10 @@ impl EventHandler for FosterEvents {
         event: &ReceivedEvent,
         _prepared: Prepared,
     ) -> Result<(), ApiError> {
-        if let Some(placed) = decode::<foster::ResidentPlaced>(event)? {
+        if let Some(placed) = event.decode::<foster::ResidentPlaced>()? {
             return resident_placed(tx, &placed).await;
         }
-        if let Some(ended) = decode::<foster::PlacementEnded>(event)? {
+        if let Some(ended) = event.decode::<foster::PlacementEnded>()? {
             return placement_ended(tx, &ended).await;
         }
         Ok(())

@@ -14,12 +14,13 @@
 //!    discharges it;
 //! 3. identity's news reaches residents: a confirmed identity is recorded on the placement and
 //!    the station told to arrange the return home; an approved settlement ends the placement as
-//!    SETTLED and intake closes the case as SETTLED;
+//!    SETTLED and intake closes the case as SETTLED; one approved while a placement is only
+//!    proposed withdraws the proposal, and intake closes the case from the station;
 //! 4. the feeds between the services around placements (foster's, applied by intake and
 //!    identity; identity's, applied by foster) applied a second time from the beginning, each
 //!    consumer's applied ids and cursor forgotten and its service restarted, change nothing:
 //!    every handler is idempotent, and an event about a placement that is no longer the case's
-//!    current one changes nothing.
+//!    current one (or a proposal since placed, withdrawn or declined) changes nothing.
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
 
@@ -104,21 +105,7 @@ impl Scene {
     /// `institution_id`; waits until intake shows the case in foster care. Returns the ACTIVE
     /// placement.
     async fn place(&self, case_id: &str, institution_id: &str) -> foster::Placement {
-        let proposed = self
-            .foster(&xlt_station())
-            .await
-            .propose_placement(foster::ProposePlacementRequest {
-                request_id: request_id(),
-                case_id: case_id.to_owned(),
-                reason: foster::PlacementReason::LacksFacilities as i32,
-                reason_details: "本站无护理床位".to_owned(),
-                self_care: foster::SelfCare::Partial as i32,
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .placement
-            .unwrap();
+        let proposed = self.propose(case_id).await;
         let placed = self
             .foster(&xlt_civil_affairs())
             .await
@@ -141,6 +128,31 @@ impl Scene {
         )
         .await;
         placed
+    }
+
+    /// The station proposes placing the person of `case_id`; waits until intake shows the
+    /// proposal (the approval needs it). Returns the PROPOSED placement.
+    async fn propose(&self, case_id: &str) -> foster::Placement {
+        let proposed = self
+            .foster(&xlt_station())
+            .await
+            .propose_placement(foster::ProposePlacementRequest {
+                request_id: request_id(),
+                case_id: case_id.to_owned(),
+                reason: foster::PlacementReason::LacksFacilities as i32,
+                reason_details: "本站无护理床位".to_owned(),
+                self_care: foster::SelfCare::Partial as i32,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .placement
+            .unwrap();
+        self.wait_case(case_id, "intake shows the proposal", |case| {
+            case.proposed_placement_id == proposed.placement_id
+        })
+        .await;
+        proposed
     }
 
     /// The placement `placement_id`, read by the station.
@@ -725,6 +737,11 @@ async fn identity_news_reach_the_residents(backend: TestBackend) {
         .await;
     let recent_placement = scene.place(&recent, &home).await;
     let stranded_placement = scene.place(&stranded, &home).await;
+    // Admitted three months ago too, proposed for foster care, not placed yet.
+    let waiting = scene
+        .admit_unknown(instant("2026-01-16T09:00:00+08:00"))
+        .await;
+    let waiting_proposal = scene.propose(&waiting).await;
 
     // The station confirms the identity of the recent resident: foster records it on the
     // placement and tells the station to arrange the return home.
@@ -809,6 +826,37 @@ async fn identity_news_reach_the_residents(backend: TestBackend) {
         })
         .await;
     assert_ne!(file.status, identity::IdentityFileStatus::Open as i32);
+
+    // Settled from the station: the proposal is withdrawn (by no station: the settlement), and
+    // intake closes the case itself.
+    let decided = settle(&scene, &waiting).await;
+    let withdrawn = scene
+        .wait_placement(
+            &waiting_proposal.placement_id,
+            "foster withdraws the proposal",
+            |placement| placement.status == foster::PlacementStatus::Withdrawn as i32,
+        )
+        .await;
+    assert!(withdrawn.decided_by.is_empty() && withdrawn.institution_id.is_empty());
+    assert!(
+        withdrawn
+            .decline_reason
+            .contains(decided.application_id.as_str()),
+        "{withdrawn:?}"
+    );
+    let case = scene
+        .wait_status(
+            &waiting,
+            "intake closes the case settled from the station",
+            intake::CaseStatus::Closed,
+        )
+        .await;
+    assert!(case.proposed_placement_id.is_empty());
+    let closed = scene.intake_events::<intake::CaseClosed>().await;
+    assert!(
+        closed.iter().any(|closed| closed.case_id == waiting
+            && closed.kind == intake::DepartureKind::Settled as i32)
+    );
 
     // The other resident stays; the station was told once.
     assert_eq!(
@@ -963,6 +1011,24 @@ async fn replaying_the_feeds_changes_nothing(backend: TestBackend) {
             intake::CaseStatus::InStation,
         )
         .await;
+    // Proposed again and withdrawn; proposed once more, pending.
+    let p7 = scene.propose(&returned).await.placement_id;
+    scene
+        .foster(&xlt_station())
+        .await
+        .withdraw_placement(foster::WithdrawPlacementRequest {
+            request_id: request_id(),
+            placement_id: p7.clone(),
+            reason: "站内可照料".to_owned(),
+        })
+        .await
+        .unwrap();
+    scene
+        .wait_case(&returned, "intake clears the withdrawn proposal", |case| {
+            case.proposed_placement_id.is_empty()
+        })
+        .await;
+    let p8 = scene.propose(&returned).await.placement_id;
     for case_id in [&wanderer, &identified, &settled] {
         scene
             .wait_status(
@@ -986,7 +1052,7 @@ async fn replaying_the_feeds_changes_nothing(backend: TestBackend) {
             scene.snapshot(&wanderer, &[&p1, &p2, &p3]).await,
             scene.snapshot(&identified, &[&p4]).await,
             scene.snapshot(&settled, &[&p5]).await,
-            scene.snapshot(&returned, &[&p6]).await,
+            scene.snapshot(&returned, &[&p6, &p7, &p8]).await,
         )
     };
     let outcomes = async |scene: &Scene| {
@@ -1006,6 +1072,7 @@ async fn replaying_the_feeds_changes_nothing(backend: TestBackend) {
         )
     };
     let before = snapshot(&scene).await;
+    assert_eq!(before.3.0.proposed_placement_id, p8);
     let done = outcomes(&scene).await;
     assert_eq!(done.0.len(), 3);
     // Flagged: the wanderer at the return, the settled person in the station long ago.

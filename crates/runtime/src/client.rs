@@ -121,9 +121,7 @@ impl PeerError {
     /// backoff) if [transient](Self::is_transient), INTERNAL otherwise.
     pub fn into_api_error(self) -> ApiError {
         if self.is_transient() {
-            ApiError::Unavailable {
-                message: format!("{self}; retry with backoff"),
-            }
+            ApiError::unavailable("PEER_UNAVAILABLE", format!("{self}; retry with backoff"))
         } else {
             ApiError::internal(self)
         }

@@ -98,6 +98,8 @@ pub enum ApiError {
     /// The service cannot take the call now; retry with backoff (UNAVAILABLE).
     #[error("{message}")]
     Unavailable {
+        /// UPPER_SNAKE reason, e.g. `OVERLOADED`, `PEER_UNAVAILABLE`.
+        reason: &'static str,
         /// Why.
         message: String,
     },
@@ -128,6 +130,14 @@ impl ApiError {
         ApiError::InvalidArgument {
             reason: "INVALID_FIELDS",
             violations,
+        }
+    }
+
+    /// UNAVAILABLE (retry with backoff) naming why.
+    pub fn unavailable(reason: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Unavailable {
+            reason,
+            message: message.into(),
         }
     }
 
@@ -171,7 +181,7 @@ impl ApiError {
             ApiError::Unauthenticated { .. } => (Code::Unauthenticated, "NO_CALLER_IDENTITY"),
             ApiError::Unimplemented { .. } => (Code::Unimplemented, "METHOD_NOT_SERVED"),
             ApiError::ResourceExhausted { .. } => (Code::ResourceExhausted, "CALLER_RATE_EXCEEDED"),
-            ApiError::Unavailable { .. } => (Code::Unavailable, "OVERLOADED"),
+            ApiError::Unavailable { reason, .. } => (Code::Unavailable, reason),
             ApiError::Internal(_) => (Code::Internal, "INTERNAL"),
         }
     }
@@ -208,9 +218,9 @@ impl From<ApiError> for Status {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => ApiError::Unavailable {
-                message: "the database is busy; retry with backoff".to_owned(),
-            },
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                ApiError::unavailable("DATABASE_BUSY", "the database is busy; retry with backoff")
+            }
             _ => ApiError::internal(error),
         }
     }

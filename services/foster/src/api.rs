@@ -129,6 +129,15 @@ impl relief_proto::foster::v1::foster_supervision_service_server::FosterSupervis
         ))
     }
 
+    async fn withdraw_placement(
+        &self,
+        request: Request<pb::WithdrawPlacementRequest>,
+    ) -> Reply<pb::WithdrawPlacementResponse> {
+        Ok(Response::new(
+            placements::withdraw(&self.context, request).await?,
+        ))
+    }
+
     async fn move_resident(
         &self,
         request: Request<pb::MoveResidentRequest>,

@@ -13,7 +13,9 @@
 //!   and never revisited); intake
 //!   then closes the case on PlacementEnded. A rejection, or no active placement (the person is
 //!   in the station: intake closes the case itself; or the placement ended already: a second
-//!   delivery), changes nothing.
+//!   delivery), changes nothing. A placement still proposed is withdrawn
+//!   ([`crate::placements::withdraw_in_tx`], PlacementWithdrawn): the person is settled from
+//!   the station.
 //!
 //! Neither event carries the identity, and neither handler needs it: nothing is asked of
 //! identity. Every other event of the feed is ignored.
@@ -22,6 +24,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::foster::v1 as pb;
 use relief_proto::identity::v1 as identity;
 use relief_runtime::db::{Conn, Tx};
+use relief_runtime::deadlines;
 use relief_runtime::events::consumer::{EventHandler, Prepared, ReceivedEvent};
 use relief_runtime::notifications::{self, Tracked};
 use relief_runtime::{ApiError, ServiceContext};
@@ -134,6 +137,26 @@ async fn identity_confirmed(
     .await
 }
 
+/// A settlement approved while placement `id` was proposed: the proposal is withdrawn (intake
+/// closes the case itself, the person being in the station).
+async fn withdraw_proposal(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    id: &str,
+    application_id: &str,
+) -> Result<(), ApiError> {
+    deadlines::lock_subject(tx, &placements::subject(id)).await?;
+    store::lock(tx, id).await?;
+    let Some(mut row) = store::fetch(Conn::Tx(tx), id)
+        .await?
+        .filter(|row| row.status == store::status::PROPOSED)
+    else {
+        return Ok(());
+    };
+    let reason = format!("settlement approved by civil affairs (application {application_id})");
+    placements::withdraw_in_tx(tx, now, &mut row, None, &reason).await
+}
+
 /// SettlementDecided for its case, decided at `decided_at`.
 async fn settlement_decided(
     context: &ServiceContext,
@@ -145,9 +168,12 @@ async fn settlement_decided(
     if !event.approved {
         return Ok(());
     }
-    let Some(row) = active_placement(tx, &event.case_id).await? else {
+    let Some(row) = store::open_of_case(Conn::Tx(tx), &event.case_id).await? else {
         return Ok(());
     };
+    if row.status == store::status::PROPOSED {
+        return withdraw_proposal(tx, now, &row.id, &event.application_id).await;
+    }
     let kind = if event.state_support {
         pb::PlacementEndKind::StateSupport
     } else {

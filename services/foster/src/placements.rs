@@ -3,7 +3,7 @@
 //! on ResidentPlaced and PlacementEnded.
 //!
 //! - [`propose`](mod@propose): `ProposePlacement` (the case read from intake: [`intake_case`]).
-//! - [`approve`](mod@approve): `ApprovePlacement`, `DeclinePlacement`, with [`choice`] checking the
+//! - [`approve`](mod@approve): `ApprovePlacement`, `DeclinePlacement`, `WithdrawPlacement`, with [`choice`] checking the
 //!   institution (active, documents valid, agreement in force, beds, minors, the preference for
 //!   government-run institutions).
 //! - [`end`](mod@end): `EndPlacement` and [`end_in_tx`], the one way a placement ends (also used by
@@ -31,7 +31,7 @@ use relief_runtime::{ApiError, Caller, CallerKind, scope};
 
 use store::PlacementRow;
 
-pub use approve::{approve, decline};
+pub use approve::{approve, decline, withdraw, withdraw_in_tx};
 pub use end::{end, end_in_tx};
 pub use moves::move_resident;
 pub use propose::propose;

@@ -33,6 +33,7 @@ pub fn policy() -> AccessPolicy {
         .allow(GRPC_SERVICE, "ProposePlacement", &[Station])
         .allow(GRPC_SERVICE, "ApprovePlacement", &[CivilAffairs])
         .allow(GRPC_SERVICE, "DeclinePlacement", &[CivilAffairs])
+        .allow(GRPC_SERVICE, "WithdrawPlacement", &[Station])
         .allow(GRPC_SERVICE, "MoveResident", &[CivilAffairs])
         .allow(GRPC_SERVICE, "EndPlacement", &[Station, CivilAffairs])
         .allow(GRPC_SERVICE, "GetPlacement", PLACEMENT_READERS)

@@ -1,6 +1,7 @@
 //! Placements through the real cluster: the station proposes for its own case in the station
 //! (read from intake), civil affairs covering the case's division approves into an institution
-//! that passes every rule (each refused alone, changing nothing) or declines; a placement ends
+//! that passes every rule (each refused alone, changing nothing) or declines, or the station
+//! withdraws its proposal (until then intake refuses to discharge the person); a placement ends
 //! with a kind or moves to another institution; every caller sees only its scope.
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
@@ -56,6 +57,11 @@ async fn proposed(kit: &Kit, station: &Caller, flags: intake::VulnerableFlags) -
 
 /// Closes case `case_id` in intake (the person left on their own).
 async fn discharge(kit: &Kit, station: &Caller, case_id: &str) {
+    try_discharge(kit, station, case_id).await.unwrap();
+}
+
+/// [`discharge`], answering intake's refusal.
+async fn try_discharge(kit: &Kit, station: &Caller, case_id: &str) -> Result<(), tonic::Status> {
     kit.intake(station)
         .await
         .discharge_case(intake::DischargeCaseRequest {
@@ -66,7 +72,16 @@ async fn discharge(kit: &Kit, station: &Caller, case_id: &str) {
             ..Default::default()
         })
         .await
-        .unwrap();
+        .map(|_| ())
+}
+
+/// The withdrawal of placement `placement_id` for `reason`.
+fn withdrawal(placement_id: &str, reason: &str) -> pb::WithdrawPlacementRequest {
+    pb::WithdrawPlacementRequest {
+        request_id: request_id(),
+        placement_id: placement_id.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 /// Registers an institution of `kind` in `division` as `civil_affairs` (documents valid through
@@ -392,16 +407,99 @@ cluster_tests!(
             "PLACEMENT_NOT_PROPOSED"
         );
 
-        // The case left the station between the proposal and the decision.
-        discharge(&kit, &xlt, &old.case_id).await;
+        // A person with a proposal cannot be discharged (foster could still place them): the
+        // sending station withdraws it first, it alone, with a reason; a retry answers the
+        // same, once. Intake then lets the case go; the withdrawn placement is decided no more.
+        assert_eq!(
+            refused(try_discharge(&kit, &xlt, &old.case_id).await),
+            "CASE_PLACEMENT_PROPOSED"
+        );
+        let error = kit
+            .foster(&xlt_civil_affairs())
+            .await
+            .withdraw_placement(withdrawal(&old.placement_id, "家属将接回"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Code::PermissionDenied);
+        let error = kit
+            .foster(&sz_station())
+            .await
+            .withdraw_placement(withdrawal(&old.placement_id, "家属将接回"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Code::NotFound);
+        let mut station = kit.foster(&xlt).await;
+        let error = station
+            .withdraw_placement(withdrawal(&old.placement_id, " "))
+            .await
+            .unwrap_err();
+        assert_eq!(fields(&error), ["reason"]);
+        assert_eq!(placement(&kit, &xlt, &old.placement_id).await.unwrap(), old);
+        let request = withdrawal(&old.placement_id, "家属将接回");
+        let withdrawn = station
+            .withdraw_placement(request.clone())
+            .await
+            .unwrap()
+            .into_inner()
+            .placement
+            .unwrap();
+        assert_eq!(withdrawn.status, pb::PlacementStatus::Withdrawn as i32);
+        assert_eq!(
+            (
+                withdrawn.decided_by.as_str(),
+                withdrawn.decline_reason.as_str()
+            ),
+            ("xlt-station", "家属将接回")
+        );
+        assert!(withdrawn.decided_at.is_some() && withdrawn.institution_id.is_empty());
+        let retried = station
+            .withdraw_placement(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .placement
+            .unwrap();
+        assert_eq!(retried, withdrawn);
+        let events = kit.events::<pb::PlacementWithdrawn>().await;
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (
+                events[0].placement_id.as_str(),
+                events[0].case_id.as_str(),
+                events[0].withdrawn_by.as_str(),
+                events[0].reason.as_str()
+            ),
+            (
+                old.placement_id.as_str(),
+                old.case_id.as_str(),
+                "xlt-station",
+                "家属将接回"
+            )
+        );
+        assert_eq!(
+            refused(
+                station
+                    .withdraw_placement(withdrawal(&old.placement_id, "家属将接回"))
+                    .await
+            ),
+            "PLACEMENT_NOT_PROPOSED"
+        );
         assert_eq!(
             refused(
                 kit.approve(&xlt_civil_affairs(), &old.placement_id, &home, "")
                     .await
             ),
-            "CASE_NOT_IN_STATION"
+            "PLACEMENT_NOT_PROPOSED"
         );
-        assert_eq!(placement(&kit, &xlt, &old.placement_id).await.unwrap(), old);
+        kit.wait_case(&xlt, &old.case_id, "intake clears the proposal", |case| {
+            case.proposed_placement_id.is_empty()
+        })
+        .await;
+        discharge(&kit, &xlt, &old.case_id).await;
+        assert_eq!(
+            placement(&kit, &xlt, &old.placement_id).await.unwrap(),
+            withdrawn
+        );
 
         // Declining: a reason is required; once declined, neither again nor approved; the case
         // may be proposed anew.

@@ -15,6 +15,12 @@
 //!     ([`crate::departure::close_placement_ended`]: CaseClosed, the case's deadlines cancelled,
 //!     the follow-up of a return home for the destination county).
 //!
+//! - `PlacementProposed`: the case, in the station, records the proposal
+//!   (`proposed_placement_id`): the station cannot discharge it while foster may still place it;
+//!   foster approves only a proposal intake shows (so a case is never placed after it left).
+//!   `PlacementDeclined` and `PlacementWithdrawn` clear it; `ResidentPlaced` and the case's
+//!   closing clear it too.
+//!
 //! Every placement intake learns of is kept with its end (`case_placements`): an event about a
 //! placement that ended already, or that is not the case's current one, changes nothing, and
 //! the 10-day flag asks where the person was at its instant ([`in_foster_care_at`]). Each
@@ -65,6 +71,15 @@ impl EventHandler for FosterEvents {
         if let Some(ended) = event.decode::<pb::PlacementEnded>()? {
             return placement_ended(&self.context, tx, now, &ended).await;
         }
+        if let Some(proposed) = event.decode::<pb::PlacementProposed>()? {
+            return proposal(tx, &proposed.case_id, &proposed.placement_id, true).await;
+        }
+        if let Some(declined) = event.decode::<pb::PlacementDeclined>()? {
+            return proposal(tx, &declined.case_id, &declined.placement_id, false).await;
+        }
+        if let Some(withdrawn) = event.decode::<pb::PlacementWithdrawn>()? {
+            return proposal(tx, &withdrawn.case_id, &withdrawn.placement_id, false).await;
+        }
         Ok(())
     }
 }
@@ -109,6 +124,25 @@ fn changed(done: bool, case_id: &str) -> Result<(), ApiError> {
             "case {case_id} changed while its deadlines were locked"
         )))
     }
+}
+
+/// PlacementProposed (`proposed` true): the case, in the station, records the proposal;
+/// PlacementDeclined or PlacementWithdrawn (`proposed` false): the case clears it if it is that
+/// one. A case no longer in the station is left as it is, and so is a proposal intake saw
+/// placed already (a feed applied again: it is history).
+async fn proposal(
+    tx: &mut Tx,
+    case_id: &str,
+    placement_id: &str,
+    proposed: bool,
+) -> Result<(), ApiError> {
+    if locked_case(tx, case_id).await?.is_none() {
+        return Ok(());
+    }
+    if proposed && store::fetch(tx, placement_id).await?.is_some() {
+        return Ok(());
+    }
+    Ok(store::set_proposed(tx, case_id, placement_id, proposed).await?)
 }
 
 /// ResidentPlaced: the case goes into (or, for a move, stays in) foster care under the

@@ -62,9 +62,10 @@ where
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() else {
-            return crate::server::layer::reject(ApiError::Unavailable {
-                message: "the service is at its concurrency limit; retry with backoff".to_owned(),
-            });
+            return crate::server::layer::reject(ApiError::unavailable(
+                "OVERLOADED",
+                "the service is at its concurrency limit; retry with backoff",
+            ));
         };
         let mut inner = crate::server::layer::take_ready(&mut self.inner);
         Box::pin(async move {

@@ -105,10 +105,10 @@ pub async fn sign(
             store::insert(tx, &row).await.map_err(|error| {
                 // Another signing took this version (the lock above makes it unlikely).
                 if matches!(&error, sqlx::Error::Database(db) if db.is_unique_violation()) {
-                    ApiError::Unavailable {
-                        message: "another version of this agreement was being recorded; retry"
-                            .to_owned(),
-                    }
+                    ApiError::unavailable(
+                        "CONCURRENT_VERSION",
+                        "another version of this agreement was being recorded; retry",
+                    )
                 } else {
                     error.into()
                 }

@@ -1,11 +1,13 @@
 //! `ApprovePlacement` and `DeclinePlacement`: civil affairs covering the case's division (the
-//! province reads only; another county: NOT_FOUND) decides a proposed placement. Approval
+//! province reads only; another county: NOT_FOUND) decides a proposed placement;
+//! `WithdrawPlacement`: the sending station takes its proposal back (and a settlement does,
+//! [`withdraw_in_tx`]). Approval
 //! re-reads the case from intake before the transaction, then, holding the placement's
 //! deadlines, the placement and the institution, checks the choice ([`super::choice`]) and
 //! places the resident at once: the fee, visit and report clocks start (the hooks) and
 //! ResidentPlaced tells intake.
 
-use chrono::SubsecRound;
+use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::foster::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
 use relief_runtime::deadlines;
@@ -146,6 +148,66 @@ pub async fn decline(
     .await
 }
 
+/// `WithdrawPlacement` (the sending station).
+pub async fn withdraw(
+    context: &ServiceContext,
+    request: Request<pb::WithdrawPlacementRequest>,
+) -> Result<pb::WithdrawPlacementResponse, ApiError> {
+    let caller = caller(&request)?.clone();
+    let request = request.into_inner();
+    let now = context.clock.now().trunc_subsecs(6);
+    let mut check = Violations::new();
+    let id = check.required_id("placement_id", &request.placement_id);
+    let reason = check.required_text("reason", &request.reason, MAX_TEXT);
+    check.finish()?;
+    idempotency::run(
+        context,
+        &caller,
+        "/relief.foster.v1.FosterSupervisionService/WithdrawPlacement",
+        &request.request_id,
+        &request,
+        async |tx| {
+            let mut row = lock_proposed(tx, &caller, &id).await?;
+            withdraw_in_tx(tx, now, &mut row, Some(&caller.unit), &reason).await?;
+            Ok(pb::WithdrawPlacementResponse {
+                placement: Some(row.to_proto()),
+            })
+        },
+    )
+    .await
+}
+
+/// Withdraws the proposed placement `row`, locked by the caller (its deadlines, then the row):
+/// WITHDRAWN by station `by` (`None`: a settlement) for `reason`, and PlacementWithdrawn, on
+/// which intake clears the case's proposal.
+pub async fn withdraw_in_tx(
+    tx: &mut Tx,
+    now: DateTime<Utc>,
+    row: &mut PlacementRow,
+    by: Option<&str>,
+    reason: &str,
+) -> Result<(), ApiError> {
+    row.status = status::WITHDRAWN;
+    row.decided_by = by.map(str::to_owned);
+    row.decided_at = Some(now);
+    row.decline_reason = Some(reason.to_owned());
+    store::update(tx, row).await?;
+    append(
+        tx,
+        now,
+        &pb::PlacementWithdrawn {
+            placement_id: row.id.clone(),
+            case_id: row.case_id.clone(),
+            division: row.division.clone(),
+            withdrawn_by: by.unwrap_or_default().to_owned(),
+            reason: reason.to_owned(),
+            withdrawn_at: Some(timestamp(now)),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// ResidentPlaced for the ACTIVE placement `row` (approved or made by a move).
 pub(super) fn resident_placed(row: &PlacementRow) -> pb::ResidentPlaced {
     pb::ResidentPlaced {
@@ -198,10 +260,11 @@ async fn lock_proposed(tx: &mut Tx, caller: &Caller, id: &str) -> Result<Placeme
     Ok(row)
 }
 
-/// CASE_NOT_IN_STATION unless intake has the case of `row` in the station.
+/// CASE_NOT_IN_STATION unless intake has the case of `row` in the station, and UNAVAILABLE until
+/// intake shows the proposal ([`IntakeCase::require_proposal_of`]).
 fn require_in_station(row: &PlacementRow, case: Option<IntakeCase>) -> Result<(), ApiError> {
     match case {
-        Some(case) if case.case_id == row.case_id => case.require_in_station(),
+        Some(case) if case.case_id == row.case_id => case.require_proposal_of(&row.id),
         _ => Err(ApiError::failed_precondition(
             CASE_NOT_IN_STATION,
             format!(

@@ -10,6 +10,9 @@ use relief_runtime::{ApiError, ServiceContext};
 use super::CASE_NOT_IN_STATION;
 use crate::placements::store::PlacementRow;
 
+/// The `UNAVAILABLE` reason of approving a proposal intake has not learnt of yet.
+pub const PROPOSAL_NOT_YET_AT_INTAKE: &str = "PROPOSAL_NOT_YET_AT_INTAKE";
+
 /// What a placement needs of intake's case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IntakeCase {
@@ -21,6 +24,8 @@ pub struct IntakeCase {
     pub division: String,
     pub status: intake::CaseStatus,
     pub flags: intake::VulnerableFlags,
+    /// The proposed placement intake has learnt of (foster's feed); empty if none.
+    pub proposed_placement_id: String,
 }
 
 impl IntakeCase {
@@ -35,6 +40,24 @@ impl IntakeCase {
                 "case {} is not in the station (intake: {})",
                 self.case_number,
                 self.status.as_str_name()
+            ),
+        ))
+    }
+
+    /// [`Self::require_in_station`], and UNAVAILABLE PROPOSAL_NOT_YET_AT_INTAKE until intake
+    /// shows placement `placement_id` as the case's proposal (it learns of it from foster's
+    /// feed): from then on the station cannot discharge the person, so an approved placement
+    /// always finds its case in the station.
+    pub fn require_proposal_of(&self, placement_id: &str) -> Result<(), ApiError> {
+        self.require_in_station()?;
+        if self.proposed_placement_id == placement_id {
+            return Ok(());
+        }
+        Err(ApiError::unavailable(
+            PROPOSAL_NOT_YET_AT_INTAKE,
+            format!(
+                "intake has not learnt of placement {placement_id} yet (its feed is behind); \
+                 retry with backoff"
             ),
         ))
     }
@@ -94,6 +117,7 @@ pub async fn fetch(
         case_number: case.case_number,
         station: case.station,
         division: case.division,
+        proposed_placement_id: case.proposed_placement_id,
     }))
 }
 
@@ -110,6 +134,47 @@ pub async fn of_placement(
 mod tests {
     use super::*;
     use relief_proto::foster::v1::AgeGroup;
+    use tonic::Code;
+
+    fn case(status: intake::CaseStatus, proposed_placement_id: &str) -> IntakeCase {
+        IntakeCase {
+            case_id: "c1".to_owned(),
+            case_number: "XLT-2026-0001".to_owned(),
+            station: "station".to_owned(),
+            division: "211103".to_owned(),
+            status,
+            flags: intake::VulnerableFlags::default(),
+            proposed_placement_id: proposed_placement_id.to_owned(),
+        }
+    }
+
+    fn refusal(result: Result<(), ApiError>) -> (Code, String) {
+        let status = tonic::Status::from(result.unwrap_err());
+        let reason = tonic_types::StatusExt::get_details_error_info(&status)
+            .map(|info| info.reason)
+            .unwrap_or_default();
+        (status.code(), reason)
+    }
+
+    #[test]
+    fn an_approval_waits_until_intake_shows_the_proposal() {
+        let in_station = intake::CaseStatus::InStation;
+        assert!(case(in_station, "p1").require_proposal_of("p1").is_ok());
+        // Intake has not applied PlacementProposed yet, or still shows an earlier proposal.
+        for shown in ["", "p0"] {
+            assert_eq!(
+                refusal(case(in_station, shown).require_proposal_of("p1")),
+                (Code::Unavailable, PROPOSAL_NOT_YET_AT_INTAKE.to_owned())
+            );
+        }
+        // The case left the station: no retry helps.
+        for status in [intake::CaseStatus::Closed, intake::CaseStatus::InFosterCare] {
+            assert_eq!(
+                refusal(case(status, "").require_proposal_of("p1")),
+                (Code::FailedPrecondition, CASE_NOT_IN_STATION.to_owned())
+            );
+        }
+    }
 
     #[test]
     fn the_classification_follows_the_flags() {

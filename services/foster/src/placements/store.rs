@@ -20,6 +20,8 @@ pub mod status {
     pub const ACTIVE: i32 = PlacementStatus::Active as i32;
     /// Ended.
     pub const ENDED: i32 = PlacementStatus::Ended as i32;
+    /// Withdrawn before a decision.
+    pub const WITHDRAWN: i32 = PlacementStatus::Withdrawn as i32;
 }
 
 /// A stored placement (no personal data).

@@ -217,19 +217,29 @@ impl Kit {
 
     /// Waits (60 s ceiling) until intake's case `case_id` (read as `who`) has `status`.
     pub async fn wait_case_status(&self, who: &Caller, case_id: &str, status: intake::CaseStatus) {
+        let what = format!("case {case_id} is {status:?} in intake");
+        self.wait_case(who, case_id, &what, |case| case.status == status as i32)
+            .await;
+    }
+
+    /// Waits (60 s ceiling) until intake's case `case_id` (read as `who`) satisfies `ready`.
+    pub async fn wait_case(
+        &self,
+        who: &Caller,
+        case_id: &str,
+        what: &str,
+        ready: impl Fn(&intake::Case) -> bool,
+    ) {
         let client = self.intake(who).await;
-        wait_until(&format!("case {case_id} is {status:?} in intake"), || {
+        let ready = &ready;
+        wait_until(what, || {
             let mut client = client.clone();
             let case_id = case_id.to_owned();
             async move {
                 client
                     .get_case(intake::GetCaseRequest { case_id })
                     .await
-                    .is_ok_and(|r| {
-                        r.into_inner()
-                            .case
-                            .is_some_and(|c| c.status == status as i32)
-                    })
+                    .is_ok_and(|r| r.into_inner().case.as_ref().is_some_and(ready))
             }
         })
         .await;
@@ -280,14 +290,16 @@ impl Kit {
             .map(|r| r.into_inner().agreement.unwrap())
     }
 
-    /// `station` proposes placing the person of `case_id`.
+    /// `station` proposes placing the person of `case_id`; once proposed, waits (60 s ceiling)
+    /// until intake shows the proposal (before that an approval is UNAVAILABLE).
     pub async fn propose(
         &self,
         station: &Caller,
         case_id: &str,
         self_care: pb::SelfCare,
     ) -> Result<pb::Placement, tonic::Status> {
-        self.foster(station)
+        let proposed = self
+            .foster(station)
             .await
             .propose_placement(pb::ProposePlacementRequest {
                 request_id: request_id(),
@@ -297,7 +309,12 @@ impl Kit {
                 self_care: self_care as i32,
             })
             .await
-            .map(|r| r.into_inner().placement.unwrap())
+            .map(|r| r.into_inner().placement.unwrap())?;
+        self.wait_case(station, case_id, "intake shows the proposal", |case| {
+            case.proposed_placement_id == proposed.placement_id
+        })
+        .await;
+        Ok(proposed)
     }
 
     /// `civil_affairs` approves `placement_id` into `institution_id`.

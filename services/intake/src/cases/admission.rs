@@ -104,6 +104,7 @@ async fn open_case(
         placement_id: None,
         institution_id: None,
         institution_division: None,
+        proposed_placement_id: None,
         id,
     };
     store::insert(tx, &row).await?;

@@ -288,6 +288,7 @@ pub fn to_proto(row: &CaseRow, repeat_of_case_ids: Vec<String>) -> pb::Case {
         transferred_from_case_id: row.transferred_from_case_id.clone().unwrap_or_default(),
         placement_id: row.placement_id.clone().unwrap_or_default(),
         institution_id: row.institution_id.clone().unwrap_or_default(),
+        proposed_placement_id: row.proposed_placement_id.clone().unwrap_or_default(),
     }
 }
 

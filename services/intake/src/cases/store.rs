@@ -43,6 +43,8 @@ pub struct CaseRow {
     pub institution_id: Option<String>,
     /// Foster feed (migration 1060): its division (NULL for a move until ResidentPlaced).
     pub institution_division: Option<String>,
+    /// Foster feed (migration 1061): a proposed placement not decided yet.
+    pub proposed_placement_id: Option<String>,
 }
 
 impl fmt::Debug for CaseRow {
@@ -61,7 +63,8 @@ const COLUMNS: &str = "id, case_number, station, division, admitted_at, referral
     referral_encounter_id, identity_status, flags, status, origin_division, belongings, \
     health_check, ten_day_rule_applies, over_ten_days_since, long_stay_reason, \
     long_stay_justified_at, person, id_number_index, warnings, created_at, turns_16_at, \
-    transferred_from_case_id, placement_id, institution_id, institution_division";
+    transferred_from_case_id, placement_id, institution_id, institution_division, \
+    proposed_placement_id";
 
 pub use relief_runtime::db::Conn;
 use relief_runtime::with_conn;
@@ -89,7 +92,7 @@ pub async fn insert(tx: &mut Tx, row: &CaseRow) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO cases ({COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22, $23, $24, $25, $26)"
+         $20, $21, $22, $23, $24, $25, $26, $27)"
     );
     with_tx!(tx, |conn| {
         sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
@@ -119,6 +122,7 @@ pub async fn insert(tx: &mut Tx, row: &CaseRow) -> Result<(), sqlx::Error> {
             .bind(&row.placement_id)
             .bind(&row.institution_id)
             .bind(&row.institution_division)
+            .bind(&row.proposed_placement_id)
             .execute(conn)
             .await
             .map(|_| ())

@@ -26,6 +26,7 @@ use crate::flags;
 /// The `FAILED_PRECONDITION` reasons of `DischargeCase`.
 const CASE_IN_FOSTER_CARE: &str = "CASE_IN_FOSTER_CARE";
 const CASE_ALREADY_CLOSED: &str = "CASE_ALREADY_CLOSED";
+const CASE_PLACEMENT_PROPOSED: &str = "CASE_PLACEMENT_PROPOSED";
 const RELATIVE_ID_NOT_CHECKED: &str = "RELATIVE_ID_NOT_CHECKED";
 const MINOR_NEEDS_GUARDIAN_OR_ESCORT: &str = "MINOR_NEEDS_GUARDIAN_OR_ESCORT";
 
@@ -69,7 +70,7 @@ pub async fn discharge(
     .await
 }
 
-/// The rules that need the case: in the station, a departure not before the admission, the
+/// The rules that need the case: in the station, no placement proposed, a departure not before the admission, the
 /// relatives' ID checked, a person under 16 with a guardian or an escort.
 fn check(row: &StoredCase, departure: &Departure) -> Result<(), ApiError> {
     if row.status == pb::CaseStatus::InFosterCare as i32 {
@@ -82,6 +83,17 @@ fn check(row: &StoredCase, departure: &Departure) -> Result<(), ApiError> {
         return Err(ApiError::failed_precondition(
             CASE_ALREADY_CLOSED,
             "the case is already closed",
+        ));
+    }
+    if let Some(placement_id) = &row.proposed_placement_id {
+        // Foster may still approve it: a discharge now would leave a person placed whose case
+        // is closed.
+        return Err(ApiError::failed_precondition(
+            CASE_PLACEMENT_PROPOSED,
+            format!(
+                "placement {placement_id} is proposed for this person: withdraw it \
+                 (WithdrawPlacement) or have it declined before the discharge"
+            ),
         ));
     }
     if departure.departed_at < row.admitted_at {

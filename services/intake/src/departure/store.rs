@@ -58,7 +58,8 @@ pub async fn close_case(
     let done = with_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE cases SET status = $3, warnings = $4, placement_id = NULL, \
-             institution_id = NULL, institution_division = NULL WHERE id = $1 AND status = $2",
+             institution_id = NULL, institution_division = NULL, proposed_placement_id = NULL \
+             WHERE id = $1 AND status = $2",
         )
         .bind(id)
         .bind(open_status)

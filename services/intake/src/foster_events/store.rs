@@ -131,7 +131,7 @@ pub async fn set_placement(
     let done = with_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE cases SET status = $4, placement_id = $5, institution_id = $6, \
-             institution_division = $7 \
+             institution_division = $7, proposed_placement_id = NULL \
              WHERE id = $1 AND status = $2 AND COALESCE(placement_id, '') = $3",
         )
         .bind(case_id)
@@ -146,4 +146,30 @@ pub async fn set_placement(
         .map(|done| done.rows_affected())
     })?;
     Ok(done == 1)
+}
+
+/// Records `placement_id` as the proposed placement of case `case_id` if the case is in the
+/// station (`propose` true), or clears it if it is that one (`propose` false). Returns nothing:
+/// a case not in the station, or with another proposal, is left as it is.
+pub async fn set_proposed(
+    tx: &mut Tx,
+    case_id: &str,
+    placement_id: &str,
+    propose: bool,
+) -> Result<(), sqlx::Error> {
+    let sql = if propose {
+        "UPDATE cases SET proposed_placement_id = $2 WHERE id = $1 AND status = $3"
+    } else {
+        "UPDATE cases SET proposed_placement_id = NULL \
+         WHERE id = $1 AND proposed_placement_id = $2 AND status = $3"
+    };
+    with_tx!(tx, |conn| {
+        sqlx::query(sql)
+            .bind(case_id)
+            .bind(placement_id)
+            .bind(pb::CaseStatus::InStation as i32)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
 }

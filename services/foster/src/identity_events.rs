@@ -24,7 +24,6 @@ use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::foster::v1 as pb;
 use relief_proto::identity::v1 as identity;
 use relief_runtime::db::{Conn, Tx};
-use relief_runtime::deadlines;
 use relief_runtime::events::consumer::{EventHandler, Prepared, ReceivedEvent};
 use relief_runtime::notifications::{self, Tracked};
 use relief_runtime::{ApiError, ServiceContext};
@@ -145,8 +144,7 @@ async fn withdraw_proposal(
     id: &str,
     application_id: &str,
 ) -> Result<(), ApiError> {
-    deadlines::lock_subject(tx, &placements::subject(id)).await?;
-    store::lock(tx, id).await?;
+    placements::lock(tx, id).await?;
     let Some(mut row) = store::fetch(Conn::Tx(tx), id)
         .await?
         .filter(|row| row.status == store::status::PROPOSED)

@@ -11,9 +11,9 @@
 //! - [`reads`](mod@reads): `GetPlacement`, `ListPlacements`, in the caller's scope ([`sees`]).
 //! - [`store`]: the table.
 //!
-//! Every deadline of a placement (visits, reports, fees) has the subject [`subject`]; a change
-//! that ends a placement locks the subject's deadlines before the placement row (the sweeper's
-//! order).
+//! Every deadline of a placement (visits, reports, fees) has the subject [`subject`]; every
+//! change to a placement takes [`lock`]: the subject's deadlines before the placement row (the
+//! sweeper's order).
 
 mod approve;
 pub mod choice;
@@ -26,7 +26,8 @@ pub mod store;
 
 use chrono::{DateTime, Utc};
 use relief_proto::foster::v1 as pb;
-use relief_runtime::db::Conn;
+use relief_runtime::db::{Conn, Tx};
+use relief_runtime::deadlines;
 use relief_runtime::{ApiError, Caller, CallerKind, scope};
 
 use store::PlacementRow;
@@ -70,6 +71,15 @@ pub const MAX_TEXT: usize = 2000;
 /// The deadline and notification subject of placement `id`.
 pub fn subject(id: &str) -> String {
     format!("placement/{id}")
+}
+
+/// Locks placement `id` for the rest of `tx` in the one lock order of a change to a placement:
+/// its pending deadlines first (the sweeper's order: it claims a deadline, then its handler
+/// reads the placement), then the row.
+pub async fn lock(tx: &mut Tx, id: &str) -> Result<(), ApiError> {
+    deadlines::lock_subject(tx, &subject(id)).await?;
+    store::lock(tx, id).await?;
+    Ok(())
 }
 
 /// Whether `caller` sees placement `row`: the institution holding (or having held) the resident;

@@ -10,7 +10,6 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::foster::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
-use relief_runtime::deadlines;
 use relief_runtime::events::append;
 use relief_runtime::time::timestamp;
 use relief_runtime::validate::Violations;
@@ -19,9 +18,7 @@ use tonic::Request;
 
 use super::intake_case::{self, IntakeCase};
 use super::store::{self, PlacementRow, status};
-use super::{
-    CASE_NOT_IN_STATION, MAX_TEXT, PLACEMENT_NOT_PROPOSED, choice, fetch_visible, sees, subject,
-};
+use super::{CASE_NOT_IN_STATION, MAX_TEXT, PLACEMENT_NOT_PROPOSED, choice, fetch_visible, sees};
 use crate::institutions::store as institution_store;
 use crate::institutions::{refuse_read_only, today};
 
@@ -243,8 +240,7 @@ async fn case_of_proposal(
 /// Locks placement `id` (its deadlines first) and reads it: NOT_FOUND outside `caller`'s
 /// scope, PLACEMENT_NOT_PROPOSED unless proposed.
 async fn lock_proposed(tx: &mut Tx, caller: &Caller, id: &str) -> Result<PlacementRow, ApiError> {
-    deadlines::lock_subject(tx, &subject(id)).await?;
-    store::lock(tx, id).await?;
+    super::lock(tx, id).await?;
     let row = fetch_visible(Conn::Tx(tx), caller, id).await?;
     if row.status != status::PROPOSED {
         return Err(ApiError::failed_precondition(

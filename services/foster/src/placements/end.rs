@@ -6,7 +6,6 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use relief_proto::foster::v1 as pb;
 use relief_runtime::db::{Conn, Tx};
-use relief_runtime::deadlines;
 use relief_runtime::events::append;
 use relief_runtime::time::timestamp;
 use relief_runtime::validate::Violations;
@@ -14,7 +13,7 @@ use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
 use tonic::Request;
 
 use super::store::{self, PlacementRow, status};
-use super::{END_IN_CLOSED_MONTH, Ending, MAX_TEXT, PLACEMENT_NOT_ACTIVE, fetch_visible, subject};
+use super::{END_IN_CLOSED_MONTH, Ending, MAX_TEXT, PLACEMENT_NOT_ACTIVE, fetch_visible};
 use crate::institutions::refuse_read_only;
 
 /// Ends the active placement `id` inside `tx` at `now`: locks its deadlines and row, checks it
@@ -32,8 +31,7 @@ pub async fn end_in_tx(
     id: &str,
     ending: Ending,
 ) -> Result<PlacementRow, ApiError> {
-    deadlines::lock_subject(tx, &subject(id)).await?;
-    store::lock(tx, id).await?;
+    super::lock(tx, id).await?;
     let mut row = store::fetch(Conn::Tx(tx), id)
         .await?
         .ok_or(ApiError::NotFound { what: "placement" })?;

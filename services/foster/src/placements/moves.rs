@@ -10,7 +10,6 @@
 use chrono::SubsecRound;
 use relief_proto::foster::v1 as pb;
 use relief_runtime::db::Conn;
-use relief_runtime::deadlines;
 use relief_runtime::events::append;
 use relief_runtime::validate::Violations;
 use relief_runtime::{ApiError, ServiceContext, caller, idempotency};
@@ -19,7 +18,7 @@ use tonic::Request;
 use super::approve::resident_placed;
 use super::end::{instant_or_now, not_active, refuse_closed_month};
 use super::store::{self, PlacementRow, status};
-use super::{Ending, MAX_TEXT, SAME_INSTITUTION, choice, end_in_tx, fetch_visible, subject};
+use super::{Ending, MAX_TEXT, SAME_INSTITUTION, choice, end_in_tx, fetch_visible};
 use crate::institutions::store as institution_store;
 use crate::institutions::{refuse_read_only, today};
 
@@ -45,8 +44,7 @@ pub async fn move_resident(
         &request.request_id,
         &request,
         async |tx| {
-            deadlines::lock_subject(tx, &subject(&id)).await?;
-            store::lock(tx, &id).await?;
+            super::lock(tx, &id).await?;
             let current = fetch_visible(Conn::Tx(tx), &caller, &id).await?;
             if !current.is_active() {
                 return Err(not_active(&current));

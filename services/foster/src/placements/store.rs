@@ -220,8 +220,8 @@ pub async fn open_of_case(
 }
 
 /// Locks placement `id` for the rest of `tx` (PostgreSQL: a no-op update takes the row lock;
-/// SQLite has one writer). Lock order: the subject's pending deadlines first
-/// (`deadlines::lock_subject(tx, &subject(id))`), then the placement, then its institution.
+/// SQLite has one writer). Call it through [`crate::placements::lock`], which takes the lock
+/// order: the subject's pending deadlines first, then the placement (then its institution).
 pub async fn lock(tx: &mut Tx, id: &str) -> Result<(), sqlx::Error> {
     with_tx!(tx, |c| sqlx::query(
         "UPDATE placements SET status = status WHERE id = $1"

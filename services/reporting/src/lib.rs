@@ -4,7 +4,13 @@
 //! listener; the `relief-reporting` binary and `relief dev` both call it.
 
 mod api;
+pub mod areas;
+mod export;
+pub mod facts;
+pub mod ingest;
 mod policy;
+mod reads;
+pub mod time;
 
 use std::future::Future;
 
@@ -49,6 +55,12 @@ pub async fn run(
     let context = ServiceContext::open(&SPEC, config, clock).await?;
     let api = ReportingServiceServer::new(api::ReportingServiceApi::new(&context))
         .max_decoding_message_size(context.max_message_bytes());
-    let parts = ServiceParts::new(Routes::new(api), policy());
+    let mut parts = ServiceParts::new(Routes::new(api), policy());
+    for source in ingest::SOURCES {
+        parts.event_handlers.insert(
+            source,
+            std::sync::Arc::new(ingest::Ingest::new(source)) as _,
+        );
+    }
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

@@ -272,12 +272,24 @@ mod tests {
             relief_proto::FILE_DESCRIPTOR_SET,
             "relief.events.v1.EventFeedService",
         );
-        assert_eq!(missing, ["/relief.events.v1.EventFeedService/Subscribe"]);
-        let policy = policy.allow(
-            "relief.events.v1.EventFeedService",
-            "Subscribe",
-            &[CallerKind::Service],
+        assert_eq!(
+            missing,
+            [
+                "/relief.events.v1.EventFeedService/Subscribe",
+                "/relief.events.v1.EventFeedService/GetFeedHead"
+            ]
         );
+        let policy = policy
+            .allow(
+                "relief.events.v1.EventFeedService",
+                "Subscribe",
+                &[CallerKind::Service],
+            )
+            .allow(
+                "relief.events.v1.EventFeedService",
+                "GetFeedHead",
+                &[CallerKind::Service],
+            );
         assert!(
             policy
                 .methods_without_rule(

@@ -9,9 +9,11 @@
 
 pub mod consumer;
 pub mod feed;
+pub mod head;
 pub mod outbox;
 
 pub use consumer::{EventHandler, IgnoreEvents, Prepared};
+pub use head::{FeedHead, feed_head};
 pub use outbox::{Outbox, append};
 
 /// Which feeds each service consumes: `(consumer, source)`. The architecture's arrows, in one

@@ -223,14 +223,8 @@ impl ServiceParts {
 
 /// Who may call the services the runtime adds to every server.
 fn runtime_policy(dev_clock: bool) -> AccessPolicy {
-    use crate::caller::CallerKind;
-    let everyone = CallerKind::ALL;
-    let mut policy = AccessPolicy::new()
-        .allow(
-            "relief.events.v1.EventFeedService",
-            "Subscribe",
-            &[CallerKind::Service],
-        )
+    let everyone = crate::caller::CallerKind::ALL;
+    let mut policy = crate::events::feed::policy()
         .allow(
             notifications::service::GRPC_SERVICE,
             "ListNotifications",
@@ -266,7 +260,7 @@ pub async fn serve(
     let limits = &context.config.limits;
     let dev_clock = context.clock.is_dev();
     let mut grpc_names: Vec<&str> = spec.grpc_services.to_vec();
-    grpc_names.push("relief.events.v1.EventFeedService");
+    grpc_names.push(crate::events::feed::GRPC_SERVICE);
     grpc_names.push(notifications::service::GRPC_SERVICE);
     if dev_clock {
         grpc_names.push(crate::admin::GRPC_SERVICE);

@@ -1,5 +1,7 @@
 //! The four services in this process, on port 0, with a test PKI and fresh databases: what the
-//! end-to-end tests of every issue start from.
+//! end-to-end tests of every issue start from. One service can be restarted, stopped for a while
+//! (its port refuses calls, the others keep running and their consumers retry) and started
+//! again, and while it is stopped its database can be deleted, so that it starts on a fresh one.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -69,7 +71,6 @@ impl ClusterBuilder {
         let personal_data = crate::keys::personal_data_config();
         let mut tasks = JoinSet::new();
         let mut addrs = Vec::new();
-        let mut databases = Vec::new();
         // Bind every port first, so each service knows where its peers are.
         let mut listeners = Vec::new();
         let mut peers = relief_runtime::config::PeersConfig::default();
@@ -100,7 +101,6 @@ impl ClusterBuilder {
                 configure(name, &mut config);
             }
             addrs.push((name, listener.local_addr().unwrap()));
-            databases.push(database);
             let own = Shutdown::new();
             tasks.spawn(run_service(
                 entry,
@@ -113,7 +113,9 @@ impl ClusterBuilder {
             configs.push(RunningService {
                 entry,
                 config,
+                database,
                 shutdown: own,
+                stopped: false,
             });
         }
         let cluster = Cluster {
@@ -123,7 +125,6 @@ impl ClusterBuilder {
             shutdown,
             tasks,
             running: configs,
-            _databases: databases,
             _dir: dir,
         };
         let mut cluster = cluster;
@@ -137,7 +138,10 @@ impl ClusterBuilder {
 struct RunningService {
     entry: services::ServiceEntry,
     config: ServiceConfig,
+    database: TestDatabase,
     shutdown: Shutdown,
+    /// Stopped by [`Cluster::stop_service`] and not started again yet.
+    stopped: bool,
 }
 
 /// Spawns one service that stops when the cluster's or its own shutdown is triggered.
@@ -174,7 +178,6 @@ pub struct Cluster {
     shutdown: Shutdown,
     tasks: JoinSet<(&'static str, Result<(), RunError>)>,
     running: Vec<RunningService>,
-    _databases: Vec<TestDatabase>,
     _dir: tempfile::TempDir,
 }
 
@@ -227,11 +230,17 @@ impl Cluster {
     /// same address, database, data directory and configuration, and waits until it serves:
     /// what a restart in production does. Panics if the service stopped with an error.
     pub async fn restart(&mut self, service: &str) {
-        let index = self
-            .running
-            .iter()
-            .position(|running| running.entry.spec.name == service)
-            .unwrap_or_else(|| panic!("no service {service} in the cluster"));
+        self.stop_service(service).await;
+        self.start_service(service).await;
+    }
+
+    /// Stops `service` alone (a graceful shutdown, as on SIGTERM) and leaves it stopped: its port
+    /// refuses calls (UNAVAILABLE) while the other services keep running, their consumers of its
+    /// feed retrying, until [`start_service`](Self::start_service). Panics if it is stopped
+    /// already or stopped with an error.
+    pub async fn stop_service(&mut self, service: &str) {
+        let index = self.index(service);
+        assert!(!self.running[index].stopped, "{service} is stopped already");
         self.running[index].shutdown.trigger();
         let (name, result) = self
             .tasks
@@ -239,8 +248,18 @@ impl Cluster {
             .await
             .expect("the stopped service's task")
             .expect("the service task panicked");
-        assert_eq!(name, service, "another service stopped during the restart");
+        assert_eq!(name, service, "another service stopped with {service}");
         result.unwrap_or_else(|e| panic!("{service} stopped with an error: {e}"));
+        self.running[index].stopped = true;
+    }
+
+    /// Starts `service` again after [`stop_service`](Self::stop_service), on the same address,
+    /// database, data directory and configuration (migrating the database first: a fresh one
+    /// after [`reset_database`](Self::reset_database)), and waits until it serves. Panics if it
+    /// is running.
+    pub async fn start_service(&mut self, service: &str) {
+        let index = self.index(service);
+        assert!(self.running[index].stopped, "{service} is running");
         let addr = self.addr(service);
         // The old socket is closed; rebinding the same port may briefly race its release.
         let mut listener = None;
@@ -257,6 +276,7 @@ impl Cluster {
         let own = Shutdown::new();
         let running = &mut self.running[index];
         running.shutdown = own.clone();
+        running.stopped = false;
         self.tasks.spawn(run_service(
             running.entry,
             running.config.clone(),
@@ -268,10 +288,39 @@ impl Cluster {
         self.wait_serving().await;
     }
 
+    /// Deletes the database of `service`, which must be stopped
+    /// ([`stop_service`](Self::stop_service)), entirely: the SQLite file with its `-wal` and
+    /// `-shm`, or the PostgreSQL database (dropped, its connections ended, and created again
+    /// empty). Its next [`start_service`](Self::start_service) migrates the empty database, as
+    /// on a first install. A pool a test opened on the old database does not follow: open a new
+    /// one.
+    pub async fn reset_database(&mut self, service: &str) {
+        let index = self.index(service);
+        assert!(
+            self.running[index].stopped,
+            "{service} must be stopped before its database is reset"
+        );
+        self.running[index].database.reset().await;
+    }
+
+    fn index(&self, service: &str) -> usize {
+        self.running
+            .iter()
+            .position(|running| running.entry.spec.name == service)
+            .unwrap_or_else(|| panic!("no service {service} in the cluster"))
+    }
+
+    /// Waits until every service that is not stopped reports SERVING.
     async fn wait_serving(&mut self) {
         let probe = relief_runtime::pki::service_caller("testkit");
         let material = self.pki.client(&probe);
-        for (name, _) in self.addrs.clone() {
+        let running: Vec<&'static str> = self
+            .running
+            .iter()
+            .filter(|running| !running.stopped)
+            .map(|running| running.entry.spec.name)
+            .collect();
+        for name in running {
             let url = self.url(name);
             let mut last_error = String::new();
             for _ in 0..3000 {

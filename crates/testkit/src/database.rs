@@ -6,6 +6,9 @@ use sqlx::Connection;
 /// The environment variable with an admin URL of the PostgreSQL used by tests.
 pub const POSTGRES_URL_ENV: &str = "RELIEF_TEST_POSTGRES_URL";
 
+/// The name of an SQLite test database's file in its temporary directory.
+const SQLITE_FILE: &str = "test.db";
+
 /// Which backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestBackend {
@@ -37,7 +40,7 @@ pub struct TestDatabase {
     url: Secret<String>,
     backend: TestBackend,
     postgres: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
 }
 
 impl TestDatabase {
@@ -46,12 +49,12 @@ impl TestDatabase {
         match backend {
             TestBackend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                let url = format!("sqlite://{}", dir.path().join(SQLITE_FILE).display());
                 Some(TestDatabase {
                     url: Secret::new(url),
                     backend,
                     postgres: None,
-                    _dir: Some(dir),
+                    dir: Some(dir),
                 })
             }
             TestBackend::Postgres => {
@@ -71,7 +74,7 @@ impl TestDatabase {
                     url: Secret::new(url),
                     backend,
                     postgres: Some((admin, name)),
-                    _dir: None,
+                    dir: None,
                 })
             }
         }
@@ -85,6 +88,45 @@ impl TestDatabase {
     /// Its backend.
     pub fn backend(&self) -> TestBackend {
         self.backend
+    }
+
+    /// Deletes the database entirely and leaves an empty one under the same URL: the SQLite
+    /// file with its `-wal`, `-shm` and `-journal` files (the next connection creates it), or the
+    /// PostgreSQL database dropped (ending its connections) and created again. Whoever uses it
+    /// must be stopped; the next one to open it migrates it from scratch.
+    pub async fn reset(&self) {
+        match &self.postgres {
+            Some((admin, name)) => {
+                let mut conn = sqlx::PgConnection::connect(admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_ENV}: {e}"));
+                // The name is ours (a uuid), not input: safe to splice.
+                for statement in [
+                    format!("DROP DATABASE {name} WITH (FORCE)"),
+                    format!("CREATE DATABASE {name}"),
+                ] {
+                    sqlx::query(sqlx::AssertSqlSafe(statement))
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                }
+                conn.close().await.unwrap();
+            }
+            None => {
+                let dir = self
+                    .dir
+                    .as_ref()
+                    .expect("an SQLite database has its directory");
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let path = dir.path().join(format!("{SQLITE_FILE}{suffix}"));
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(error) => panic!("cannot delete {}: {error}", path.display()),
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -1,19 +1,39 @@
-//! `relief.events.v1.EventFeedService`: a service's outbox as an ordered, resumable stream.
+//! `relief.events.v1.EventFeedService`: a service's outbox as an ordered, resumable stream, and
+//! its head; and who may call it (one rule for every method of the feed).
 
 use std::pin::Pin;
 use std::time::Duration;
 
 use futures::Stream;
 use relief_proto::events::v1::event_feed_service_server::EventFeedService;
-use relief_proto::events::v1::{EventEnvelope, SubscribeRequest, SubscribeResponse};
+use relief_proto::events::v1::{
+    EventEnvelope, GetFeedHeadRequest, GetFeedHeadResponse, SubscribeRequest, SubscribeResponse,
+};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use crate::auth::AccessPolicy;
+use crate::caller::CallerKind;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::events::head::FeedHead;
 use crate::events::outbox::{Outbox, StoredEvent, read_after};
 use crate::shutdown::Shutdown;
+
+/// The full protobuf name of the feed service.
+pub const GRPC_SERVICE: &str = "relief.events.v1.EventFeedService";
+
+/// Who may call the feed, by any of its methods: other relief services only (events carry no
+/// personal data, but they are the services' business, not their users').
+pub const CALLERS: &[CallerKind] = &[CallerKind::Service];
+
+/// The feed's access rules: [`CALLERS`] for every method.
+pub fn policy() -> AccessPolicy {
+    AccessPolicy::new()
+        .allow(GRPC_SERVICE, "Subscribe", CALLERS)
+        .allow(GRPC_SERVICE, "GetFeedHead", CALLERS)
+}
 
 /// Events read from the database per query.
 const BATCH: i64 = 500;
@@ -116,5 +136,30 @@ impl EventFeedService for EventFeed {
         let (sender, receiver) = mpsc::channel(256);
         tokio::spawn(self.clone().pump(after_seq, sender));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn get_feed_head(
+        &self,
+        _request: Request<GetFeedHeadRequest>,
+    ) -> Result<Response<GetFeedHeadResponse>, Status> {
+        let head = FeedHead::read(&self.db).await.map_err(ApiError::from)?;
+        Ok(Response::new(GetFeedHeadResponse {
+            last_seq: head.last_seq,
+            last_occurred_at: crate::time::timestamp_opt(head.last_occurred_at),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_of_the_feed_has_its_rule() {
+        assert!(
+            policy()
+                .methods_without_rule(relief_proto::FILE_DESCRIPTOR_SET, GRPC_SERVICE)
+                .is_empty()
+        );
     }
 }

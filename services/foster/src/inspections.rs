@@ -10,7 +10,7 @@
 //! - [`store`]: the tables.
 
 mod authority;
-mod overdue;
+pub(crate) mod overdue;
 mod reads;
 mod record;
 mod rectify;

@@ -17,9 +17,11 @@ mod supervision;
 mod units;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use relief_proto::foster::v1::foster_supervision_service_server::FosterSupervisionServiceServer;
 use relief_runtime::db::Migrations;
+use relief_runtime::deadlines::DeadlineHandler;
 use relief_runtime::personal_data::SensitiveColumn;
 use relief_runtime::server::{ServiceContext, serve};
 use relief_runtime::{Clock, RunError, ServiceConfig, ServiceParts, ServiceSpec};
@@ -51,6 +53,42 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     }),
 };
 
+/// Every deadline kind the service schedules: the kinds of the handlers [`run`] registers, so a
+/// kind cannot be scheduled without being listed here. The runtime's own acknowledgement deadline
+/// (`relief_runtime::notifications::ACK_DEADLINE_KIND`) is not listed.
+pub fn deadline_kinds() -> Vec<&'static str> {
+    deadline_handlers()
+        .into_iter()
+        .map(|(kind, _)| kind)
+        .collect()
+}
+
+/// Every notification kind the service issues, the constants its issuing code uses (a test in
+/// relief-reporting checks the sources against this list). The runtime's escalation
+/// (`relief_runtime::notifications::ESCALATION_KIND`) is not listed.
+pub const NOTIFICATION_KINDS: &[&str] = &[
+    fees::FEE_RATES_MISSING,
+    institutions::expiry::EXPIRING_NOTIFICATION,
+    institutions::expiry::EXPIRED_NOTIFICATION,
+    supervision::clocks::VISIT_OVERDUE_NOTIFICATION,
+    supervision::clocks::REPORT_OVERDUE_NOTIFICATION,
+    inspections::overdue::RECTIFICATION_OVERDUE_NOTIFICATION,
+    incidents::INCIDENT_NOTIFICATION,
+    identity_events::IDENTITY_CONFIRMED_NOTIFICATION,
+    open_days::missed::OPEN_DAY_MISSED_NOTIFICATION,
+];
+
+/// The deadline handlers [`run`] registers, with their kinds.
+fn deadline_handlers() -> Vec<(&'static str, Arc<dyn DeadlineHandler>)> {
+    institutions::expiry::deadline_handlers()
+        .into_iter()
+        .chain(fees::deadline_handlers())
+        .chain(supervision::deadline_handlers())
+        .chain(inspections::deadline_handlers())
+        .chain(open_days::deadline_handlers())
+        .collect()
+}
+
 /// Opens the service's database and reference data, then serves until `shutdown` resolves.
 pub async fn run(
     config: ServiceConfig,
@@ -64,18 +102,10 @@ pub async fn run(
     let mut parts = ServiceParts::new(Routes::new(api), policy());
     fees::start(&context).await?;
     open_days::start(&context).await?;
-    let handlers = institutions::expiry::deadline_handlers()
-        .into_iter()
-        .chain(fees::deadline_handlers())
-        .chain(supervision::deadline_handlers())
-        .chain(inspections::deadline_handlers())
-        .chain(open_days::deadline_handlers());
-    for (kind, handler) in handlers {
-        parts.deadline_handlers.insert(kind, handler);
-    }
+    parts.deadline_handlers.extend(deadline_handlers());
     parts.event_handlers.insert(
         "identity",
-        std::sync::Arc::new(identity_events::IdentityEvents::new(&context)) as _,
+        Arc::new(identity_events::IdentityEvents::new(&context)) as _,
     );
     serve(&SPEC, &context, listener, parts, shutdown).await
 }

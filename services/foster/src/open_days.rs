@@ -8,7 +8,7 @@
 //!   OpenDayMissed and a notification for each unit without a record, then next year's.
 //! - [`store`]: the table.
 
-mod missed;
+pub(crate) mod missed;
 mod reads;
 mod store;
 

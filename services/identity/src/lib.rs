@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use relief_proto::identity::v1::identity_query_service_server::IdentityQueryServiceServer;
 use relief_runtime::db::Migrations;
+use relief_runtime::deadlines::DeadlineHandler;
 use relief_runtime::personal_data::SensitiveColumn;
 use relief_runtime::server::{ServiceContext, serve};
 use relief_runtime::{Clock, RunError, ServiceConfig, ServiceParts, ServiceSpec};
@@ -53,6 +54,42 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     }),
 };
 
+/// Every deadline kind the service schedules: the kinds of the handlers [`run`] registers, so a
+/// kind cannot be scheduled without being listed here. The runtime's own acknowledgement deadline
+/// (`relief_runtime::notifications::ACK_DEADLINE_KIND`) is not listed.
+pub fn deadline_kinds() -> Vec<&'static str> {
+    deadline_handlers()
+        .into_iter()
+        .map(|(kind, _)| kind)
+        .collect()
+}
+
+/// Every notification kind the service issues, the constants its issuing code uses (a test in
+/// relief-reporting checks the sources against this list). The runtime's escalation
+/// (`relief_runtime::notifications::ESCALATION_KIND`) is not listed.
+pub const NOTIFICATION_KINDS: &[&str] = &[
+    files::deadlines::NOTICE_OVERDUE,
+    files::deadlines::FILING_OVERDUE,
+    notices::refresh::REFRESH_OVERDUE_NOTIFICATION,
+    stranded::register::STRANDED_NOTIFICATION,
+    verification::deadlines::NOT_ACKNOWLEDGED_NOTIFICATION,
+    verification::deadlines::ANSWER_DUE_NOTIFICATION,
+    verification::deadlines::OVERDUE_NOTIFICATION,
+    settlement::SETTLEMENT_FILED_NOTIFICATION,
+    settlement::SETTLEMENT_DECIDED_NOTIFICATION,
+    restoration::RESTORATION_REQUESTED_NOTIFICATION,
+];
+
+/// The deadline handlers [`run`] registers, with their kinds.
+fn deadline_handlers() -> Vec<(&'static str, Arc<dyn DeadlineHandler>)> {
+    files::deadline_handlers()
+        .into_iter()
+        .chain(notices::deadline_handlers())
+        .chain(stranded::deadline_handlers())
+        .chain(verification::deadline_handlers())
+        .collect()
+}
+
 /// Opens the service's database and reference data, then serves until `shutdown` resolves.
 pub async fn run(
     config: ServiceConfig,
@@ -64,14 +101,7 @@ pub async fn run(
     let api = IdentityQueryServiceServer::new(api::IdentityQueryServiceApi::new(&context))
         .max_decoding_message_size(context.max_message_bytes());
     let mut parts = ServiceParts::new(Routes::new(api), policy());
-    for (kind, handler) in files::deadline_handlers()
-        .into_iter()
-        .chain(notices::deadline_handlers())
-        .chain(stranded::deadline_handlers())
-        .chain(verification::deadline_handlers())
-    {
-        parts.deadline_handlers.insert(kind, handler);
-    }
+    parts.deadline_handlers.extend(deadline_handlers());
     parts.event_handlers.insert(
         "intake",
         Arc::new(consumer::IntakeEvents::new(&context)) as _,

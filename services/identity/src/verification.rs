@@ -8,7 +8,7 @@
 //! [`results`], [`reads`] (Get and the lists).
 
 mod convert;
-mod deadlines;
+pub(crate) mod deadlines;
 mod file;
 mod forward;
 mod reads;

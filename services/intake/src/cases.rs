@@ -18,7 +18,7 @@ mod convert;
 mod person;
 mod reads;
 mod repeat;
-mod stay;
+pub(crate) mod stay;
 mod store;
 
 use std::sync::Arc;

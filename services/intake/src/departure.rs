@@ -13,7 +13,7 @@
 
 mod convert;
 mod discharge;
-mod follow_up;
+pub(crate) mod follow_up;
 mod minor;
 mod store;
 mod transfer;

@@ -26,6 +26,12 @@ use store::Row;
 /// The deadline kind of the hospital identification.
 pub const IDENTIFICATION_DEADLINE: &str = "intake.hospital_identification";
 
+/// The notification kind asking the local station to identify a person at the hospital.
+pub const IDENTIFICATION_REQUESTED_NOTIFICATION: &str = "HOSPITAL_IDENTIFICATION_REQUESTED";
+
+/// The notification kind of an identification at the hospital not recorded by its due time.
+pub const IDENTIFICATION_OVERDUE_NOTIFICATION: &str = "HOSPITAL_IDENTIFICATION_OVERDUE";
+
 /// Hours the local station has to identify a person at the hospital [product].
 const IDENTIFICATION_HOURS: u32 = 24;
 
@@ -215,7 +221,7 @@ async fn request_identification(
         context,
         tx,
         &NewNotification {
-            kind: "HOSPITAL_IDENTIFICATION_REQUESTED".to_owned(),
+            kind: IDENTIFICATION_REQUESTED_NOTIFICATION.to_owned(),
             subject: format!("encounter/{}", row.id),
             division: row.division.clone(),
             summary: "a person with an acute illness is in hospital: identify them there"
@@ -470,7 +476,7 @@ impl DeadlineHandler for IdentificationOverdue {
             context,
             tx,
             &NewNotification {
-                kind: "HOSPITAL_IDENTIFICATION_OVERDUE".to_owned(),
+                kind: IDENTIFICATION_OVERDUE_NOTIFICATION.to_owned(),
                 subject: format!("encounter/{}", row.id),
                 division: row.division.clone(),
                 summary: "the identification of a person in hospital is overdue".to_owned(),

@@ -11,6 +11,8 @@
 pub mod foster;
 pub mod identity;
 pub mod intake;
+pub mod late;
+pub mod major;
 pub mod notifications;
 
 use relief_runtime::db::Tx;

@@ -28,7 +28,7 @@ CREATE TABLE r_cases (
     admitted_day TEXT,
     referral INTEGER,
     identity_status INTEGER,
-    flags INTEGER,                       -- bit set: see ingest::flags
+    flags INTEGER,                       -- bit set: see ingest::intake::flags
     origin_division TEXT,                -- latest known, mapped to the current county code
     continues_case_id TEXT,
     over_10_since BIGINT,                -- StayFlagged
@@ -63,8 +63,12 @@ CREATE INDEX r_placements_active ON r_placements (division)
 CREATE TABLE r_identity_files (
     file_id TEXT PRIMARY KEY,
     case_id TEXT,
+    station TEXT,                        -- the station holding the file now
     division TEXT,
+    notice_due_at BIGINT,                -- the first notice's due time (an unknown identity only)
+    request_due_at BIGINT,               -- the verification request's due time
     stranded_since BIGINT,
+    missing_steps INTEGER,               -- bit set (1 << StrandedStep number) of the steps missing
     confirmed_at BIGINT,
     confirm_method INTEGER,
     closed_at BIGINT,

@@ -3,6 +3,7 @@
 //! [`run`] serves `relief.reporting.v1.ReportingService` (plus health and reflection) on an already-bound
 //! listener; the `relief-reporting` binary and `relief dev` both call it.
 
+pub mod accountability;
 mod api;
 pub mod areas;
 mod export;

@@ -7,6 +7,8 @@
 
 #![allow(dead_code, reason = "each scenario uses a different part")]
 
+pub mod care;
+
 use chrono::{DateTime, Utc};
 use prost::{Message, Name};
 use relief_proto::foster::v1::foster_supervision_service_client::FosterSupervisionServiceClient;

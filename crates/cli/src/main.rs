@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use relief_cli::commands::{certs, dev, health, migrate, reencrypt};
+use relief_cli::commands::{certs, demo, dev, health, migrate, reencrypt, report};
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +44,33 @@ enum Command {
         /// movable forward through relief.admin.v1.ClockService. Kept across restarts.
         #[arg(long, value_name = "START", num_args = 0..=1, default_missing_value = "")]
         dev_clock: Option<String>,
+    },
+    /// Drive a realistic month through a running `relief dev --dev-clock`, then print the
+    /// dashboard and write the month's statistics as XLSX.
+    ///
+    /// Patrols, grid officers, police, stations, the hospital, the police identity units, the
+    /// civil-affairs bureaus and the foster institutions each call with their own certificate
+    /// from the dev PKI, as they would; the dev clock moves day by day through the last week of
+    /// one month and the whole of the next, the month reported on.
+    Demo {
+        /// Data directory of the running `relief dev` (its dev PKI is under pki/).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// First port of the running `relief dev`.
+        #[arg(long, default_value_t = 50051)]
+        base_port: u16,
+        /// `relief dev` runs with --insecure (plaintext; the caller goes in x-relief-caller).
+        #[arg(long)]
+        insecure: bool,
+        /// Where to write the month's XLSX [default: 报表_<YYYY-MM>.xlsx in the current directory].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of the month's mix of people and events (default: random, printed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Drive only this many days (the run-up at the end of the previous month included).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=60))]
+        days: Option<u32>,
     },
     /// Create the dev CA and a certificate for every service and unit that has none.
     Certs {
@@ -97,6 +124,39 @@ enum Command {
         #[arg(long)]
         insecure: bool,
     },
+    /// Export a report of a running `relief dev` as a CSV or XLSX file (Chinese headers, a title
+    /// row naming the period and the area); prints the path written.
+    Report {
+        /// Which report.
+        #[arg(value_enum)]
+        report: report::ReportName,
+        /// A month (2026-03), a quarter (2026Q1) or a year (2026); required by statistics,
+        /// accountability and funds, the current month for major, ignored by dashboard and alerts.
+        #[arg(long, value_parser = report::parse_period)]
+        period: Option<relief_proto::reporting::v1::Period>,
+        /// Only this division (GB/T 2260 code; default: every division in the unit's scope).
+        #[arg(long)]
+        division: Option<String>,
+        /// File format.
+        #[arg(long, value_enum, default_value = "xlsx")]
+        format: report::FileFormat,
+        /// Where to write the file [default: the name the service gives, e.g.
+        /// 统计报表_2026年3月_盘锦市.xlsx, in the current directory].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The unit to export as (its certificate in <data-dir>/pki/units).
+        #[arg(long = "as", value_name = "UNIT", default_value = report::DEFAULT_UNIT)]
+        unit: String,
+        /// Data directory of the running `relief dev` (its dev PKI is under pki/).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// First port of the running `relief dev` (reporting is base + 3).
+        #[arg(long, default_value_t = 50051)]
+        base_port: u16,
+        /// `relief dev` runs with --insecure (plaintext; the unit goes in x-relief-caller).
+        #[arg(long)]
+        insecure: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,6 +206,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
             .await?;
         }
+        Command::Demo {
+            data_dir,
+            base_port,
+            insecure,
+            out,
+            seed,
+            days,
+        } => {
+            demo::run(demo::DemoOptions {
+                data_dir,
+                base_port,
+                insecure,
+                out,
+                seed,
+                days,
+                progress: true,
+            })
+            .await?;
+        }
         Command::Certs { dir, units, action } => match action {
             None => certs::ensure(&dir, &units)?,
             Some(CertsAction::Issue {
@@ -186,6 +265,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !health::run(&targets, &credentials).await {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Report {
+            report,
+            period,
+            division,
+            format,
+            out,
+            unit,
+            data_dir,
+            base_port,
+            insecure,
+        } => {
+            let path = report::run(&report::ReportOptions {
+                report,
+                period,
+                division,
+                format,
+                out,
+                unit,
+                data_dir,
+                base_port,
+                insecure,
+            })
+            .await?;
+            println!("{}", path.display());
         }
     }
     Ok(ExitCode::SUCCESS)

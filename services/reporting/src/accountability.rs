@@ -428,6 +428,41 @@ impl Accountability {
         })
     }
 
+    /// The SQL condition (over `r_notifications` aliased `alias`) of a notification that counts as
+    /// an escalation for "escalations left unresolved": an original notification of a kind marked
+    /// `escalation = true` (a missed obligation: VISIT_OVERDUE, FOLLOW_UP_OVERDUE, …), or the
+    /// runtime's escalation of a notification whose own kind is not marked (so one missed
+    /// obligation counts once, not again when its notification escalates). The kinds come from
+    /// the embedded file and are inlined; any kind that is not `[A-Z0-9_]+` is left out.
+    pub fn escalation_condition(&self, alias: &str) -> String {
+        let marked: Vec<String> = self
+            .notifications
+            .values()
+            .filter(|rule| rule.escalation && rule.task.is_some())
+            .map(|rule| rule.kind.as_str())
+            .filter(|kind| {
+                !kind.is_empty()
+                    && kind
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .map(|kind| format!("'{kind}'"))
+            .collect();
+        let marked = if marked.is_empty() {
+            "''".to_owned()
+        } else {
+            marked.join(", ")
+        };
+        format!(
+            "((({alias}.escalation_of IS NULL OR {alias}.escalation_of = '') \
+               AND {alias}.kind IN ({marked})) \
+             OR ({alias}.escalation_of IS NOT NULL AND {alias}.escalation_of <> '' \
+               AND NOT EXISTS (SELECT 1 FROM r_notifications original \
+                 WHERE original.notification_id = {alias}.escalation_of \
+                   AND original.kind IN ({marked}))))"
+        )
+    }
+
     /// Whether notification kind `kind` reports a missed obligation (false for a kind the file
     /// does not map).
     pub fn is_escalation(&self, kind: &str) -> bool {

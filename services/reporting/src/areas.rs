@@ -29,6 +29,7 @@ impl Scope {
     /// The rows `caller` may see, narrowed to `requested` (empty: all in scope). A requested
     /// division that is not a row of the city, or outside the caller's scope, is NOT_FOUND.
     pub fn of(caller: &Caller, requested: &str) -> Result<Scope, ApiError> {
+        let requested = requested.trim();
         let visible: Vec<&'static str> = all_divisions()
             .into_iter()
             .filter(|division| sees(caller, division))
@@ -72,15 +73,15 @@ impl Scope {
     }
 }
 
-/// Whether `caller` sees the row of `division`: civil affairs and governments whose division covers
-/// it, a station of that division, services; supervisors (funds) see every row of the city.
+/// Whether `caller` sees the row of `division`: civil affairs, governments and supervisors (funds)
+/// whose division covers it, a station of that division, services.
 fn sees(caller: &Caller, division: &str) -> bool {
     match caller.kind {
-        CallerKind::CivilAffairs | CallerKind::Government => {
+        CallerKind::CivilAffairs | CallerKind::Government | CallerKind::Supervisor => {
             scope::covers(&caller.division, division)
         }
         CallerKind::Station => caller.division == division,
-        CallerKind::Service | CallerKind::Supervisor => true,
+        CallerKind::Service => true,
         _ => false,
     }
 }

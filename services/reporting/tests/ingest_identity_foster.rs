@@ -1396,6 +1396,74 @@ support::reporting_tests!(
 );
 
 support::reporting_tests!(
+    a_confirmed_file_owes_no_notice_or_request_any_more,
+    |reporting: Reporting| async move {
+        let db = &reporting.db;
+        let mut e = Events::default();
+        e.identity("2026-03-02 10:00", opened("f-8", true));
+        e.identity(
+            "2026-03-03 10:00:05",
+            ipb::NoticeOverdue {
+                file_id: "f-8".into(),
+                case_id: "case-of-f-8".into(),
+                division: XLT.into(),
+                due_at: ts("2026-03-03 10:00"),
+                refresh: false,
+            },
+        );
+        e.identity(
+            "2026-03-12 00:00:30",
+            ipb::VerificationFilingOverdue {
+                file_id: "f-8".into(),
+                case_id: "case-of-f-8".into(),
+                division: XLT.into(),
+                due_at: ts("2026-03-12 00:00"),
+            },
+        );
+        e.identity(
+            "2026-03-15 10:00",
+            ipb::IdentityConfirmed {
+                file_id: "f-8".into(),
+                case_id: "case-of-f-8".into(),
+                division: XLT.into(),
+                confirmed_at: ts("2026-03-15 10:00"),
+                method: ipb::ConfirmationMethod::Relatives as i32,
+                person_key: String::new(),
+                origin_division: String::new(),
+            },
+        );
+        apply_all(db, &e).await;
+        apply_all(db, &e).await;
+
+        // Both obligations lapsed at the confirmation: not done, no longer open; the figures
+        // keep them LATE.
+        assert_eq!(
+            rows(
+                db,
+                "SELECT item_key, done_at, withdrawn_at FROM r_late_items ORDER BY item_key"
+            )
+            .await,
+            vec![
+                vec![
+                    "identity.notice:f-8".to_owned(),
+                    "NULL".to_owned(),
+                    us("2026-03-15 10:00")
+                ],
+                vec![
+                    "identity.request_filing:f-8".to_owned(),
+                    "NULL".to_owned(),
+                    us("2026-03-15 10:00")
+                ],
+            ]
+        );
+        assert_eq!(
+            fact(db, "notice_24h", "f-8").await,
+            contribution("2026-03-03", XLT, "LATE", 1)
+        );
+    }
+);
+
+support::reporting_tests!(
     a_confirmed_or_closed_file_withdraws_its_open_requests,
     |reporting: Reporting| async move {
         let db = &reporting.db;

@@ -701,6 +701,34 @@ support::reporting_tests!(
     }
 );
 
+support::reporting_tests!(
+    a_transfer_linked_to_the_same_earlier_stay_counts_once,
+    |reporting: Reporting| async move {
+        let db = &reporting.db;
+        // c2 is a repeat of c1 and counts; c3 continues c2 at another station (a transfer) and
+        // intake links it to c1 too: the same stay, not a second repeat.
+        let mut transfer = admitted("c3", "03-04 10:00");
+        transfer.referral = pb::Referral::Transfer as i32;
+        transfer.continues_case_id = "c2".to_owned();
+        let when = at("03-02 10:00");
+        apply_event(
+            db,
+            &support::event("intake", 1, when, &admitted("c2", "03-02 10:00")),
+        )
+        .await;
+        let link = linked("c2", "c1", PANSHAN, "03-02 10:00");
+        apply_event(db, &support::event("intake", 2, when, &link)).await;
+        apply_event(db, &support::event("intake", 3, when, &transfer)).await;
+        let link = linked("c3", "c1", PANSHAN, "03-04 10:00");
+        apply_event(db, &support::event("intake", 4, when, &link)).await;
+        assert_eq!(
+            fact(db, "repeat", "c2").await,
+            one("2026-03-02", XLT, PANSHAN)
+        );
+        assert_eq!(fact(db, "repeat", "c3").await, None);
+    }
+);
+
 // ---- late items ------------------------------------------------------------------------------
 
 #[test]

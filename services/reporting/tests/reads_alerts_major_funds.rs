@@ -603,7 +603,8 @@ cluster_tests!(
     }
 );
 
-/// Deaths, abuse and missing persons as ingestion stores them, and escalation groups: one of
+/// Deaths, abuse and missing persons as ingestion stores them, and escalation groups (of a
+/// reminder, a kind that is no missed obligation itself, so its escalations count): one of
 /// 2026-03-15 09:00 (211103) of which one of two recipients acknowledged, one all acknowledged,
 /// one of February about a case (211102). Now is 2026-03-20 10:00 local.
 async fn seed_situations(kit: &Kit) {
@@ -664,7 +665,7 @@ async fn seed_situations(kit: &Kit) {
     kit.notification(Note {
         id: "original-1",
         source: "identity",
-        kind: "VERIFICATION_NOT_ACKNOWLEDGED",
+        kind: "VERIFICATION_ANSWER_DUE",
         subject: "verification/v-1",
         division: "211103",
         to: &xlt,

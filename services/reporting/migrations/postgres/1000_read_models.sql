@@ -155,7 +155,9 @@ CREATE TABLE r_late_items (
     due_at BIGINT NOT NULL,
     late_at BIGINT NOT NULL,             -- when it was seen late
     done_at BIGINT,                      -- done late; NULL: still open
-    done_day TEXT
+    done_day TEXT,
+    withdrawn_at BIGINT                  -- the obligation ended undone (file confirmed or closed,
+                                         -- request withdrawn or answered, placement ended)
 );
 CREATE INDEX r_late_items_division ON r_late_items (division, done_at);
 

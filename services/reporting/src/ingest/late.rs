@@ -95,3 +95,35 @@ pub async fn withdraw(tx: &mut Tx, item_key: &str) -> Result<(), ApiError> {
     })?;
     Ok(())
 }
+
+/// Ends the open items of `kinds` about `subject_id` (keys `<kind>:<subject_id>` and
+/// `<kind>:<subject_id>:…`) without their being done: the obligation lapsed (a file confirmed or
+/// closed, a request withdrawn or answered, a placement ended). They stop counting as overdue and
+/// open; the first end stands, so applying the event again changes nothing.
+pub async fn lapse(
+    tx: &mut Tx,
+    kinds: &[&str],
+    subject_id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    for kind in kinds {
+        let exact = key(kind, subject_id);
+        let prefix = format!("{exact}:");
+        let prefix_chars = i32::try_from(prefix.chars().count()).map_err(ApiError::internal)?;
+        with_tx!(tx, |conn| {
+            sqlx::query(
+                "UPDATE r_late_items SET withdrawn_at = $4 \
+                 WHERE (item_key = $1 OR SUBSTR(item_key, 1, $3) = $2) \
+                   AND done_at IS NULL AND withdrawn_at IS NULL",
+            )
+            .bind(&exact)
+            .bind(&prefix)
+            .bind(prefix_chars)
+            .bind(micros(at))
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+    }
+    Ok(())
+}

@@ -87,7 +87,7 @@ async fn late_items(
     let by_kind: Vec<(String, String, i64, i64)> = with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT deadline_kind, division, \
-               SUM(CASE WHEN done_at IS NULL THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN done_at IS NULL AND withdrawn_at IS NULL THEN 1 ELSE 0 END), \
                SUM(CASE WHEN done_day >= $1 AND done_day <= $2 THEN 1 ELSE 0 END) \
              FROM r_late_items GROUP BY deadline_kind, division",
         )
@@ -99,7 +99,7 @@ async fn late_items(
     let acknowledgements: Vec<(String, String, i64, i64)> = with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT n.kind, i.division, \
-               SUM(CASE WHEN i.done_at IS NULL THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN i.done_at IS NULL AND i.withdrawn_at IS NULL THEN 1 ELSE 0 END), \
                SUM(CASE WHEN i.done_day >= $1 AND i.done_day <= $2 THEN 1 ELSE 0 END) \
              FROM r_late_items i JOIN r_notifications n \
                ON i.item_key = 'notification.ack:' || n.notification_id \
@@ -242,12 +242,15 @@ async fn triggers(
     range: &DayRange,
 ) -> Result<pb::AccountabilityTriggers, ApiError> {
     let threshold = i64::from(data.repeat_vagrancy_threshold());
+    // The threshold counts repeats per calendar year: from the year's first day to the period's
+    // last, so a monthly report lists a county once its year so far reaches it.
+    let year_start = format!("{}-01-01", &range.last[..4]);
     let repeats: Vec<(String, String, i64)> = with_db!(&context.db, |pool| {
         sqlx::query_as(
-            "SELECT division, dim, SUM(value) FROM r_daily \
+            "SELECT division, dim, CAST(SUM(value) AS BIGINT) FROM r_daily \
              WHERE metric = 'repeat' AND day >= $1 AND day <= $2 GROUP BY division, dim",
         )
-        .bind(&range.first)
+        .bind(&year_start)
         .bind(&range.last)
         .fetch_all(pool)
         .await
@@ -281,18 +284,19 @@ async fn triggers(
     })?;
     let unresolved_before =
         context.clock.now() - Duration::days(i64::from(data.escalation_unresolved_days()));
+    let sql = format!(
+        "SELECT division, COUNT(*) FROM (\
+           SELECT DISTINCT n.division, n.source_service, n.kind, n.subject, n.issued_at \
+           FROM r_notifications n \
+           WHERE {} AND n.acknowledged_at IS NULL AND n.issued_at <= $1\
+         ) AS unresolved GROUP BY division",
+        data.escalation_condition("n")
+    );
     let escalations: Vec<(String, i64)> = with_db!(&context.db, |pool| {
-        sqlx::query_as(
-            "SELECT division, COUNT(*) FROM (\
-               SELECT DISTINCT division, source_service, kind, subject, issued_at \
-               FROM r_notifications \
-               WHERE escalation_of IS NOT NULL AND escalation_of <> '' \
-                 AND acknowledged_at IS NULL AND issued_at <= $1\
-             ) AS unresolved GROUP BY division",
-        )
-        .bind(micros(unresolved_before))
-        .fetch_all(pool)
-        .await
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(micros(unresolved_before))
+            .fetch_all(pool)
+            .await
     })?;
     Ok(pb::AccountabilityTriggers {
         repeat_vagrancy,

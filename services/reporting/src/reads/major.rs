@@ -3,7 +3,8 @@
 //!
 //! Deaths, abuse and people gone missing are rows of `r_major_situations` (ingestion keeps them,
 //! keyed by situation id). An escalation left unresolved depends on "now", so it is derived here
-//! from `r_notifications`: an escalation notification (`escalation_of` set) issued in the period,
+//! from `r_notifications`: a notification of a missed obligation, or the runtime's escalation of
+//! one (`Accountability::escalation_condition`), issued in the period,
 //! at least `escalation_unresolved_days` (7, `deploy/accountability.toml`) before now, that not
 //! every recipient has acknowledged. The escalation handler issues one notification per
 //! escalation unit at one instant, so a group (source service, kind, subject, issued_at) is one
@@ -188,8 +189,9 @@ impl SituationRow {
 }
 
 /// One page of the stored situations and the unresolved escalation groups, merged, oldest first.
-/// An escalation is any notification with `escalation_of` set (NOTIFICATION_UNACKNOWLEDGED); its
-/// case is the subject's id when the subject is a case.
+/// An escalation is a notification of a missed obligation or the runtime's escalation of one
+/// ([`crate::accountability::Accountability::escalation_condition`]); its case is the subject's id
+/// when the subject is a case.
 async fn page(
     context: &ServiceContext,
     query: &Query<'_>,
@@ -210,7 +212,7 @@ async fn page(
                AS case_id, \
              n.subject AS subject, n.issued_at AS occurred_at, '{ESCALATION_SOURCE}' AS sources \
            FROM r_notifications n \
-           WHERE n.escalation_of IS NOT NULL AND n.escalation_of <> '' \
+           WHERE {escalation} \
              AND n.issued_at >= $3 AND n.issued_at < $4 AND n.issued_at <= $5 AND {issued} \
            GROUP BY n.source_service, n.kind, n.subject, n.issued_at \
            HAVING SUM(CASE WHEN n.acknowledged_at IS NULL THEN 1 ELSE 0 END) > 0 \
@@ -219,6 +221,7 @@ async fn page(
            AND (occurred_at > $7 OR (occurred_at = $7 AND situation_id > $8)) \
          ORDER BY occurred_at, situation_id LIMIT $9",
         escalation_kind = pb::MajorSituationKind::EscalationUnresolved as i32,
+        escalation = crate::accountability::Accountability::embedded().escalation_condition("n"),
     );
     let binds = divisions.binds();
     let rows = with_db!(&context.db, |pool| {

@@ -8,6 +8,7 @@
 //! and the facts keep the division they were first counted in, so the continuation does not move
 //! an identification or a decision to the receiving county.
 
+use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 use relief_proto::identity::v1 as pb;
 use relief_runtime::db::Tx;
@@ -107,7 +108,15 @@ pub async fn closed(tx: &mut Tx, event: &pb::IdentityFileClosed) -> Result<(), A
         .await
         .map(|_| ())
     })?;
+    lapse_obligations(tx, &event.file_id, closed_at).await?;
     verifications::withdraw_open(tx, &event.file_id, closed_at).await
+}
+
+/// A confirmed or closed file owes no notice, refresh or request any more: its open late items
+/// lapse (identity cancels their deadlines in the same transaction).
+async fn lapse_obligations(tx: &mut Tx, file_id: &str, at: DateTime<Utc>) -> Result<(), ApiError> {
+    use super::obligations::{NOTICE, NOTICE_REFRESH, REQUEST_FILING};
+    crate::ingest::late::lapse(tx, &[NOTICE, NOTICE_REFRESH, REQUEST_FILING], file_id, at).await
 }
 
 /// `IdentityConfirmed`: the file is confirmed (the first confirmation stands), its requests
@@ -135,6 +144,7 @@ pub async fn confirmed(tx: &mut Tx, event: &pb::IdentityConfirmed) -> Result<(),
         .await
         .map(|_| ())
     })?;
+    lapse_obligations(tx, &event.file_id, confirmed_at).await?;
     verifications::withdraw_open(tx, &event.file_id, confirmed_at).await?;
     let method = enum_name(event.method, |method: pb::ConfirmationMethod| {
         method.as_str_name()

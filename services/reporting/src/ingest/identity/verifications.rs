@@ -196,6 +196,14 @@ pub async fn answered(
         return Ok(());
     }
     let answered_at = at("answered_at", answered.answered_at.as_ref())?;
+    // An answer ends the wait for an acknowledgement too (identity records a late one silently).
+    late::lapse(
+        tx,
+        &[DEEMED_RECEIPT],
+        &answered.verification_id,
+        answered_at,
+    )
+    .await?;
     let received_at = answered
         .received_at
         .as_ref()
@@ -313,6 +321,18 @@ async fn police_answer(tx: &mut Tx, id: &str) -> Result<Option<Answer>, ApiError
 /// Withdraws the requests of file `file_id` still open (not answered, not withdrawn) at `at`:
 /// the file was confirmed or closed.
 pub async fn withdraw_open(tx: &mut Tx, file_id: &str, at: DateTime<Utc>) -> Result<(), ApiError> {
+    let open: Vec<String> = with_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT verification_id FROM r_verifications \
+             WHERE file_id = $1 AND answered_at IS NULL AND withdrawn_at IS NULL",
+        )
+        .bind(file_id)
+        .fetch_all(conn)
+        .await
+    })?;
+    for verification_id in &open {
+        late::lapse(tx, &[OVERDUE, DEEMED_RECEIPT], verification_id, at).await?;
+    }
     with_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE r_verifications SET withdrawn_at = $2 \

@@ -99,9 +99,14 @@ async fn set_origin(tx: &mut Tx, case_id: &str, origin: Option<&str>) -> Result<
     Ok(())
 }
 
+/// What decides a case's repeat fact: its division, origin, first live link and referral.
+type RepeatRow = (Option<String>, Option<String>, Option<i64>, Option<i32>);
+
 /// Sets the `repeat` fact of `case_id` from its rows: counted while it has a live link, on the
 /// day of the first one, in the case's division, under its origin. A case whose `PersonAdmitted`
 /// is not here yet has no division to count in: no fact until it arrives (its handler refreshes).
+/// A transfer continues a stay that already counted at the sending station (intake links it to
+/// the same earlier stays): it never counts, as it does not count as an admission either.
 pub async fn refresh(tx: &mut Tx, case_id: &str) -> Result<(), ApiError> {
     // Two feeds may revise one case at once (intake's split, identity's origin): on PostgreSQL
     // this no-op update locks the case's row first, so they take turns and the second one reads
@@ -113,23 +118,26 @@ pub async fn refresh(tx: &mut Tx, case_id: &str) -> Result<(), ApiError> {
             .await
             .map(|_| ())
     })?;
-    let row: Option<(Option<String>, Option<String>, Option<i64>)> = with_tx!(tx, |conn| {
+    let row: Option<RepeatRow> = with_tx!(tx, |conn| {
         sqlx::query_as(
             "SELECT c.division, c.origin_division, \
                (SELECT MIN(l.linked_at) FROM r_repeat_links l \
-                WHERE l.case_id = c.case_id AND l.split_at IS NULL) \
+                WHERE l.case_id = c.case_id AND l.split_at IS NULL), c.referral \
              FROM r_cases c WHERE c.case_id = $1",
         )
         .bind(case_id)
         .fetch_optional(conn)
         .await
     })?;
+    let transfer = Some(pb::Referral::Transfer as i32);
     let contribution = match row {
-        Some((Some(division), origin, Some(first_link))) => Some(Contribution::one(
-            day(instant(first_link)),
-            &division,
-            origin.as_deref().unwrap_or_default(),
-        )),
+        Some((Some(division), origin, Some(first_link), referral)) if referral != transfer => {
+            Some(Contribution::one(
+                day(instant(first_link)),
+                &division,
+                origin.as_deref().unwrap_or_default(),
+            ))
+        }
         _ => None,
     };
     facts::put(tx, METRIC, case_id, contribution).await

@@ -63,5 +63,15 @@ pub async fn run(
             std::sync::Arc::new(ingest::Ingest::new(source)) as _,
         );
     }
-    serve(&SPEC, &context, listener, parts, shutdown).await
+    let (stop_heads, heads_stopped) = tokio::sync::watch::channel(());
+    let heads = tokio::spawn(reads::ingestion::refresh_heads_until(
+        context.clone(),
+        heads_stopped,
+    ));
+    let served = serve(&SPEC, &context, listener, parts, shutdown).await;
+    drop(stop_heads);
+    if let Err(error) = heads.await {
+        tracing::warn!(%error, "the feed head refresh ended abnormally");
+    }
+    served
 }

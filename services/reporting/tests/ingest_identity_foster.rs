@@ -1464,6 +1464,79 @@ support::reporting_tests!(
 );
 
 support::reporting_tests!(
+    an_obligation_past_due_when_its_file_ends_counts_late,
+    |reporting: Reporting| async move {
+        let db = &reporting.db;
+        // f-9's notice was published on time; no request was filed by 03-12 00:00 and the file
+        // is closed on 03-13 before identity's sweeper said so: the filing counts LATE. Its
+        // request v-9, filed late and received, is past its due time when f-10 is confirmed.
+        let mut e = Events::default();
+        e.identity("2026-03-02 10:00", opened("f-9", true));
+        e.identity(
+            "2026-03-02 12:00",
+            ipb::NoticePublished {
+                file_id: "f-9".into(),
+                notice_id: "n-9".into(),
+                division: XLT.into(),
+                published_at: ts("2026-03-02 12:00"),
+                initial: true,
+                on_time: true,
+            },
+        );
+        e.identity(
+            "2026-03-13 08:00",
+            ipb::IdentityFileClosed {
+                file_id: "f-9".into(),
+                case_id: "case-of-f-9".into(),
+                division: XLT.into(),
+                closed_at: ts("2026-03-13 08:00"),
+            },
+        );
+        e.identity("2026-03-02 10:00", opened("f-10", false));
+        e.identity(
+            "2026-03-03 09:00",
+            requested("v-10", "f-10", "xlt-police", "2026-03-03 09:00", true),
+        );
+        e.identity(
+            "2026-03-04 10:00",
+            ipb::VerificationAcknowledged {
+                verification_id: "v-10".into(),
+                division: XLT.into(),
+                police_unit: "xlt-police".into(),
+                received_at: ts("2026-03-04 10:00"),
+                due_at: ts("2026-04-05 00:00"),
+            },
+        );
+        e.identity(
+            "2026-04-05 00:00:01",
+            ipb::IdentityConfirmed {
+                file_id: "f-10".into(),
+                case_id: "case-of-f-10".into(),
+                division: XLT.into(),
+                confirmed_at: ts("2026-04-05 00:00:01"),
+                method: ipb::ConfirmationMethod::Relatives as i32,
+                person_key: String::new(),
+                origin_division: String::new(),
+            },
+        );
+        apply_all(db, &e).await;
+        apply_all(db, &e).await;
+        assert_eq!(
+            fact(db, "notice_24h", "f-9").await,
+            contribution("2026-03-03", XLT, "ON_TIME", 1)
+        );
+        assert_eq!(
+            fact(db, "request_7wd", "f-9").await,
+            contribution("2026-03-11", XLT, "LATE", 1)
+        );
+        assert_eq!(
+            fact(db, "police_answer", "v-10").await,
+            contribution("2026-04-04", XLT, "LATE", 1)
+        );
+    }
+);
+
+support::reporting_tests!(
     a_confirmed_or_closed_file_withdraws_its_open_requests,
     |reporting: Reporting| async move {
         let db = &reporting.db;

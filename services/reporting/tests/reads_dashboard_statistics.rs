@@ -1197,3 +1197,37 @@ cluster_tests!(ingestion_status_shows_each_feed_and_its_lag, |kit| {
         assert_denied(kit.ingestion(&who).await, Code::PermissionDenied);
     }
 });
+
+cluster_tests!(the_service_learns_its_sources_heads_by_itself, |kit| {
+    // A sighting, and no one asks for the ingestion status: the service's own refresh caches
+    // intake's head, which the dashboard's `stale` reads.
+    let now = kit.cluster.clock.now();
+    IntakeServiceClient::new(kit.cluster.channel("intake", &city_grid_center()).await)
+        .report_sighting(intake::ReportSightingRequest {
+            request_id: request_id(),
+            division: XLT.to_owned(),
+            address: "兴隆台区 石油大街 站前广场".to_owned(),
+            found_at: Some(relief_runtime::time::timestamp(
+                now - chrono::Duration::minutes(30),
+            )),
+            description: "男性，约50岁".to_owned(),
+            flags: None,
+        })
+        .await
+        .unwrap();
+    let intake_head = relief_runtime::events::outbox::head(&kit.sources[0].1)
+        .await
+        .unwrap();
+    assert!(intake_head >= 1);
+    relief_testkit::wait_until("reporting caches intake's head by itself", || async {
+        let cached: Option<i64> = with_db!(&kit.db, |pool| {
+            sqlx::query_scalar("SELECT head_seq FROM r_feed WHERE feed = 'intake'")
+                .fetch_optional(pool)
+                .await
+        })
+        .unwrap()
+        .flatten();
+        cached == Some(intake_head)
+    })
+    .await;
+});

@@ -8,10 +8,11 @@
 //! is none of the five (a notification about a division outside the city) has no row and is in
 //! no total.
 //!
-//! `stale` compares each feed's last applied seq with the source head cached in `r_feed` by the
-//! last GetIngestionStatus. The dashboard never calls a peer (it must answer, and fast, while a
-//! source is down), so the cached head is as old as that last call: a feed that fell behind
-//! since then is not seen as stale until the ingestion status is asked again.
+//! `stale` compares each feed's last applied seq with the source head cached in `r_feed` (by
+//! GetIngestionStatus and by the service itself every
+//! [`HEAD_REFRESH`](super::ingestion::HEAD_REFRESH)). The dashboard never calls a peer (it must
+//! answer, and fast, while a source is down), so a feed that fell behind is seen as stale within
+//! one refresh.
 
 use std::collections::HashMap;
 

@@ -6,7 +6,8 @@
 //! [`relief_runtime::events::feed_head`], the three at once, each within its 2 s deadline). A
 //! source that does not answer is reported unreachable with the last head seen of it.
 //!
-//! **This read writes.** Each head a source answers is cached in `r_feed.head_seq` /
+//! **This read writes** (and so does [`refresh_heads_until`], every [`HEAD_REFRESH`], in the
+//! background of the service). Each head a source answers is cached in `r_feed.head_seq` /
 //! `head_occurred_at` (one small upsert per feed whose head moved, through the pool, never in a
 //! consumer's transaction), for two readers: this RPC when the source is down later, and
 //! GetDashboard's `stale`, which must not call peers. The last answer wins: two concurrent calls
@@ -45,6 +46,37 @@ pub async fn status(
         feeds.push(feed_status(source, cursor, &stored, answer));
     }
     Ok(pb::GetIngestionStatusResponse { feeds })
+}
+
+/// How often the service asks its sources for their heads by itself, so the dashboard's `stale`
+/// (which reads only the cache) follows a feed that falls behind, and a rebuilt database learns
+/// its sources' heads without anyone calling GetIngestionStatus.
+pub const HEAD_REFRESH: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Refreshes the cached heads every [`HEAD_REFRESH`] until `stop` changes or its sender is
+/// dropped (the service stops). A source that does not answer keeps its last head, and is logged.
+pub async fn refresh_heads_until(
+    context: ServiceContext,
+    mut stop: tokio::sync::watch::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(HEAD_REFRESH) => {}
+        }
+        let answered = ask_heads(&context).await;
+        let refreshed = async {
+            let stored = stored_feeds(&context).await?;
+            for (source, head) in answered {
+                let stored = stored.get(source).copied().unwrap_or_default();
+                remember_head(&context, source, &stored, head).await?;
+            }
+            Ok::<(), ApiError>(())
+        };
+        if let Err(error) = refreshed.await {
+            tracing::warn!(%error, "the feed heads could not be cached");
+        }
+    }
 }
 
 /// The runtime's consumer name of `source`'s feed in this service (its cursor row's key).

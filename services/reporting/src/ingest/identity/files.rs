@@ -108,15 +108,22 @@ pub async fn closed(tx: &mut Tx, event: &pb::IdentityFileClosed) -> Result<(), A
         .await
         .map(|_| ())
     })?;
-    lapse_obligations(tx, &event.file_id, closed_at).await?;
+    lapse_obligations(tx, &event.file_id, &event.division, closed_at).await?;
     verifications::withdraw_open(tx, &event.file_id, closed_at).await
 }
 
-/// A confirmed or closed file owes no notice, refresh or request any more: its open late items
-/// lapse (identity cancels their deadlines in the same transaction).
-async fn lapse_obligations(tx: &mut Tx, file_id: &str, at: DateTime<Utc>) -> Result<(), ApiError> {
-    use super::obligations::{NOTICE, NOTICE_REFRESH, REQUEST_FILING};
-    crate::ingest::late::lapse(tx, &[NOTICE, NOTICE_REFRESH, REQUEST_FILING], file_id, at).await
+/// A confirmed or closed file owes no notice, refresh or request any more (identity cancels
+/// their deadlines in the same transaction): its open late items lapse, and an obligation already
+/// past due without a figure counts LATE.
+async fn lapse_obligations(
+    tx: &mut Tx,
+    file_id: &str,
+    division: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    use super::obligations::{NOTICE, NOTICE_REFRESH, REQUEST_FILING, lapsed};
+    crate::ingest::late::lapse(tx, &[NOTICE, NOTICE_REFRESH, REQUEST_FILING], file_id, at).await?;
+    lapsed(tx, file_id, division, at).await
 }
 
 /// `IdentityConfirmed`: the file is confirmed (the first confirmation stands), its requests
@@ -144,7 +151,7 @@ pub async fn confirmed(tx: &mut Tx, event: &pb::IdentityConfirmed) -> Result<(),
         .await
         .map(|_| ())
     })?;
-    lapse_obligations(tx, &event.file_id, confirmed_at).await?;
+    lapse_obligations(tx, &event.file_id, &event.division, confirmed_at).await?;
     verifications::withdraw_open(tx, &event.file_id, confirmed_at).await?;
     let method = enum_name(event.method, |method: pb::ConfirmationMethod| {
         method.as_str_name()

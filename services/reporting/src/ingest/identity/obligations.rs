@@ -86,6 +86,30 @@ async fn count(
     .await
 }
 
+/// File `file_id` was confirmed or closed at `at`, and identity cancelled its deadlines: a first
+/// notice or request whose due time had passed with nothing counted yet (its overdue event had not
+/// fired) is LATE; one not yet due is owed no more and counts nowhere.
+pub async fn lapsed(
+    tx: &mut Tx,
+    file_id: &str,
+    division: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let file = file(tx, file_id).await?;
+    for (metric, due_at) in [
+        ("notice_24h", file.notice_due_at),
+        ("request_7wd", file.request_due_at),
+    ] {
+        let Some(due_at) = due_at.map(instant) else {
+            continue;
+        };
+        if due_at < at && facts::get(tx, metric, file_id).await?.is_none() {
+            count(tx, metric, file_id, division, due_at, LATE).await?;
+        }
+    }
+    Ok(())
+}
+
 /// `NoticePublished`: the first notice meets (or not) the 24-hour obligation and does the
 /// overdue first notice; a later one does the refreshes overdue before it was recorded.
 pub async fn notice_published(

@@ -284,16 +284,18 @@ struct Answer {
     answered_at: Option<i64>,
     answered_on_time: Option<i32>,
     overdue_at: Option<i64>,
+    withdrawn_at: Option<i64>,
 }
 
 /// Sets the `police_answer` fact of request `id` from its row: on its due day, LATE once seen
 /// overdue or answered late, ON_TIME when answered in time, nothing while neither (or when the
-/// request was withdrawn before that). Returns the row.
+/// request was withdrawn before its due time); LATE when it was withdrawn unanswered after its due
+/// time (identity had not yet marked it overdue). Returns the row.
 async fn police_answer(tx: &mut Tx, id: &str) -> Result<Option<Answer>, ApiError> {
     let row: Option<Answer> = with_tx!(tx, |conn| {
         sqlx::query_as(
-            "SELECT division, received_at, due_at, answered_at, answered_on_time, overdue_at \
-             FROM r_verifications WHERE verification_id = $1",
+            "SELECT division, received_at, due_at, answered_at, answered_on_time, overdue_at, \
+             withdrawn_at FROM r_verifications WHERE verification_id = $1",
         )
         .bind(id)
         .fetch_optional(conn)
@@ -307,10 +309,15 @@ async fn police_answer(tx: &mut Tx, id: &str) -> Result<Option<Answer>, ApiError
     };
     let dim = if answer.overdue_at.is_some() {
         Some(LATE)
+    } else if answer.answered_at.is_some() {
+        Some(timeliness(answer.answered_on_time == Some(1)))
+    } else if answer
+        .withdrawn_at
+        .is_some_and(|withdrawn| withdrawn > due_at)
+    {
+        Some(LATE)
     } else {
-        answer
-            .answered_at
-            .map(|_| timeliness(answer.answered_on_time == Some(1)))
+        None
     };
     let contribution =
         dim.map(|dim| Contribution::one(due_day(instant(due_at)), &answer.division, dim));
@@ -344,6 +351,9 @@ pub async fn withdraw_open(tx: &mut Tx, file_id: &str, at: DateTime<Utc>) -> Res
         .await
         .map(|_| ())
     })?;
+    for verification_id in &open {
+        police_answer(tx, verification_id).await?;
+    }
     Ok(())
 }
 

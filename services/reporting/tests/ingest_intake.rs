@@ -384,13 +384,13 @@ support::reporting_tests!(
                 format!(
                     "case_id=c1|station={STATION}|division={XLT}|admitted_at={}|\
                      admitted_day=2026-03-02|referral=1|identity_status=1|flags=9|\
-                     origin_division={DAWA}|continues_case_id=NULL|{unset}",
+                     origin_division={DAWA}|origin_confirmed=0|continues_case_id=NULL|{unset}",
                     micros("03-02 09:00")
                 ),
                 format!(
                     "case_id=c2|station=sz-station|division=211102|admitted_at={}|\
                      admitted_day=2026-03-05|referral=4|identity_status=1|flags=9|\
-                     origin_division={DAWA}|continues_case_id=c1|{unset}",
+                     origin_division={DAWA}|origin_confirmed=0|continues_case_id=c1|{unset}",
                     micros("03-05 15:00")
                 ),
             ]
@@ -726,6 +726,39 @@ support::reporting_tests!(
             one("2026-03-02", XLT, PANSHAN)
         );
         assert_eq!(fact(db, "repeat", "c3").await, None);
+    }
+);
+
+support::reporting_tests!(
+    the_confirmed_origin_stands_whichever_feed_comes_first,
+    |reporting: Reporting| async move {
+        // Intake linked c2 to c1 under the origin the person stated (Panshan); identity confirmed
+        // Dawa. Whether identity's event is applied before or after intake's, the repeat counts
+        // under Dawa.
+        let confirmed = relief_proto::identity::v1::IdentityConfirmed {
+            file_id: "f-2".to_owned(),
+            case_id: "c2".to_owned(),
+            division: XLT.to_owned(),
+            confirmed_at: ts("03-03 10:00"),
+            method: relief_proto::identity::v1::ConfirmationMethod::Relatives as i32,
+            person_key: String::new(),
+            origin_division: DAWA.to_owned(),
+        };
+        let when = at("03-02 10:00");
+        let identity_first = reporting.another().await;
+        for (db, identity_seq) in [(&reporting.db, 3), (&identity_first.db, 0)] {
+            if identity_seq == 0 {
+                apply_event(db, &support::event("identity", 1, when, &confirmed)).await;
+            }
+            let admission = admitted("c2", "03-02 10:00");
+            apply_event(db, &support::event("intake", 1, when, &admission)).await;
+            let link = linked("c2", "c1", PANSHAN, "03-02 10:00");
+            apply_event(db, &support::event("intake", 2, when, &link)).await;
+            if identity_seq != 0 {
+                apply_event(db, &support::event("identity", 1, when, &confirmed)).await;
+            }
+            assert_eq!(fact(db, "repeat", "c2").await, one("2026-03-02", XLT, DAWA));
+        }
     }
 );
 

@@ -30,6 +30,8 @@ CREATE TABLE r_cases (
     identity_status INTEGER,
     flags INTEGER,                       -- bit set: see ingest::intake::flags
     origin_division TEXT,                -- latest known, mapped to the current county code
+    origin_confirmed INTEGER NOT NULL DEFAULT 0, -- 1: the origin is identity's confirmed one, which
+                                         -- intake's later or earlier word does not replace
     continues_case_id TEXT,
     over_10_since BIGINT,                -- StayFlagged
     justified_at BIGINT,                 -- StayJustified

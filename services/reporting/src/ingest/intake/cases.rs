@@ -164,7 +164,9 @@ pub async fn closed(tx: &mut Tx, event: &pb::CaseClosed) -> Result<(), ApiError>
                departure_kind = COALESCE(r_cases.departure_kind, excluded.departure_kind), \
                destination_division = \
                  COALESCE(r_cases.destination_division, excluded.destination_division), \
-               origin_division = COALESCE(excluded.origin_division, r_cases.origin_division)",
+               origin_division = CASE WHEN r_cases.origin_confirmed = 1 \
+                 THEN r_cases.origin_division \
+                 ELSE COALESCE(excluded.origin_division, r_cases.origin_division) END",
         )
         .bind(&event.case_id)
         .bind(&event.division)

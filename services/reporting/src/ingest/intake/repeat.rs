@@ -70,17 +70,30 @@ pub async fn split(tx: &mut Tx, event: &pb::RepeatSplit) -> Result<(), ApiError>
 }
 
 /// Another feed learned the origin of `case_id` (identity's `IdentityConfirmed.origin_division`):
-/// the case's origin becomes it (mapped to the current code; an empty one changes nothing) and
-/// its repeat fact follows.
+/// the case's origin becomes it for good (mapped to the current code; an empty one changes
+/// nothing), whatever intake's events say before or after it on their own feed, so the order
+/// between the feeds does not matter; its repeat fact follows.
 pub async fn origin_learned(tx: &mut Tx, case_id: &str, origin: &str) -> Result<(), ApiError> {
     let Some(origin) = origin::current_opt(origin) else {
         return Ok(());
     };
-    set_origin(tx, case_id, Some(&origin)).await?;
+    with_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO r_cases (case_id, origin_division, origin_confirmed) VALUES ($1, $2, 1) \
+             ON CONFLICT (case_id) DO UPDATE SET origin_division = excluded.origin_division, \
+               origin_confirmed = 1",
+        )
+        .bind(case_id)
+        .bind(&origin)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
     refresh(tx, case_id).await
 }
 
-/// Sets the latest known origin of `case_id` (creating its row if it is not known yet).
+/// Sets the latest origin intake knows of `case_id` (creating its row if it is not known yet),
+/// unless identity's confirmed origin is recorded.
 async fn set_origin(tx: &mut Tx, case_id: &str, origin: Option<&str>) -> Result<(), ApiError> {
     let Some(origin) = origin else {
         return Ok(());
@@ -88,7 +101,9 @@ async fn set_origin(tx: &mut Tx, case_id: &str, origin: Option<&str>) -> Result<
     with_tx!(tx, |conn| {
         sqlx::query(
             "INSERT INTO r_cases (case_id, origin_division) VALUES ($1, $2) \
-             ON CONFLICT (case_id) DO UPDATE SET origin_division = excluded.origin_division",
+             ON CONFLICT (case_id) DO UPDATE SET origin_division = CASE \
+               WHEN r_cases.origin_confirmed = 1 THEN r_cases.origin_division \
+               ELSE excluded.origin_division END",
         )
         .bind(case_id)
         .bind(origin)

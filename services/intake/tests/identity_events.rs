@@ -140,6 +140,15 @@ impl Kit {
 
     /// Waits until intake has applied every event identity wrote so far; returns how many.
     async fn caught_up(&self) -> i64 {
+        // Identity answers intake's events with its own (a closed case closes its file): it must
+        // have applied intake's feed first, or its feed may still grow after this count.
+        wait_caught_up(
+            "identity applies intake's whole feed",
+            &self.identity_db,
+            "identity<-intake",
+            &self.db,
+        )
+        .await;
         wait_caught_up(
             "intake applies identity's whole feed",
             &self.db,

@@ -131,6 +131,10 @@ pub async fn drive(options: &DemoOptions) -> anyhow::Result<Driven> {
     let mut clock = DevClock::connect(&conn).await?;
     let calendar = Calendar::from(clock.now().await?, options.days);
     let seed = options.seed.unwrap_or_else(calls::random_seed);
+    if options.progress {
+        // Before anything can fail: a run that stops can be replayed with `--seed`.
+        eprintln!("relief demo: seed {seed} (replay with --seed {seed})");
+    }
     let people = cast::draw(seed, &calendar)
         .into_iter()
         .map(Person::new)

@@ -28,8 +28,9 @@ pub const DEFAULT_UNIT: &str = "city-civil-affairs";
 /// is found (plaintext mode only).
 const SHIPPED_UNITS: &str = include_str!("../../../../deploy/units.toml");
 
-/// How long the export may take (every page of a long alert list included).
-const EXPORT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the export may take (every page of a long alert list included); the runtime's client
+/// channel allows each call at most 30 s, so this is the same.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -208,8 +209,12 @@ async fn connect(
             .with_context(|| format!("cannot read the certificate of {}", options.unit))?;
         client::connect(&url, Some((&material, "reporting"))).await?
     };
-    Ok(ReportingServiceClient::new(channel))
+    // A year of a busy unit's alerts is more than tonic's default 4 MiB.
+    Ok(ReportingServiceClient::new(channel).max_decoding_message_size(MAX_REPORT_BYTES))
 }
+
+/// The largest report file the command accepts.
+const MAX_REPORT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The URL of the reporting service of `relief dev --base-port BASE_PORT` (the services take
 /// consecutive ports in their table's order).

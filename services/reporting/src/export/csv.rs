@@ -4,7 +4,7 @@
 
 use relief_runtime::ApiError;
 
-use super::table::Table;
+use super::table::{Cell, Table};
 
 /// The UTF-8 byte-order mark every file starts with.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -39,17 +39,28 @@ fn write_table(bytes: Vec<u8>, table: &Table) -> Result<Vec<u8>, ::csv::Error> {
     )?;
     writer.write_record(&table.headers)?;
     for row in &table.rows {
-        writer.write_record(row.iter().map(|cell| cell.display()))?;
+        writer.write_record(row.iter().map(csv_text))?;
     }
     writer
         .into_inner()
         .map_err(|error| ::csv::Error::from(error.into_error()))
 }
 
+/// A cell as CSV text. A text cell that a spreadsheet would read as a formula (it starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`, so opening the file never
+/// runs what a unit or institution name contains; numbers (negative amounts too) stay numbers.
+fn csv_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(text) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+            format!("'{text}")
+        }
+        other => other.display(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::table::Cell;
 
     #[test]
     fn starts_with_a_bom_then_title_headers_and_rows() {
@@ -80,5 +91,16 @@ mod tests {
                 "大洼区",
             ]
         );
+    }
+
+    #[test]
+    fn a_text_cell_is_never_a_formula() {
+        assert_eq!(
+            csv_text(&Cell::Text("=HYPERLINK(\"x\")".to_owned())),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(csv_text(&Cell::Text("@SUM(A1)".to_owned())), "'@SUM(A1)");
+        assert_eq!(csv_text(&Cell::Text("兴隆台区".to_owned())), "兴隆台区");
+        assert_eq!(csv_text(&Cell::Money(-1234)), "-12.34");
     }
 }

@@ -348,11 +348,20 @@ fn person(dice: &mut Dice, calendar: &Calendar, key: usize, day: u32, age: i32) 
     }
 }
 
-/// A valid ID number of a person of `age` on `today` with a household in `division`.
+/// A valid ID number of a person exactly `age` on `today` (and at least `age` on any later day)
+/// with a household in `division`: a person under 16 by the plan is under 16 by the ID number.
 fn id_number(dice: &mut Dice, division: &str, today: NaiveDate, age: i32, male: bool) -> String {
-    let year = today.year() - age - i32::from(dice.chance(50));
-    let month = dice.between(1, 12);
-    let day = dice.between(1, 28);
+    let years = u32::try_from(age.max(0)).unwrap_or(0) * 12;
+    let latest = today
+        .checked_sub_months(chrono::Months::new(years))
+        .unwrap_or(today);
+    let earliest = latest
+        .checked_sub_months(chrono::Months::new(12))
+        .and_then(|date| date.succ_opt())
+        .unwrap_or(latest);
+    let span = u32::try_from((latest - earliest).num_days()).unwrap_or(0);
+    let birth = latest - chrono::Duration::days(i64::from(dice.between(0, span)));
+    let (year, month, day) = (birth.year(), birth.month(), birth.day());
     // The 17th digit is odd for a man, even for a woman (GB 11643).
     let sequence = dice.between(50, 499) * 2 + u32::from(male);
     let body = format!("{division}{year:04}{month:02}{day:02}{sequence:03}");
@@ -424,6 +433,12 @@ mod tests {
                 let today = calendar.day(plan.arrival_day);
                 let parsed = relief_legal::IdNumber::parse(&plan.id_number, today);
                 assert!(parsed.is_ok(), "{} {:?}", plan.id_number, parsed);
+                // The ID number says the age the plan acts on (the under-16 rules follow it).
+                let birth = parsed.map(|id| id.birth_date()).expect("parsed");
+                let years = today
+                    .years_since(birth)
+                    .and_then(|years| i32::try_from(years).ok());
+                assert_eq!(years, Some(plan.age), "{} on {today}", plan.id_number);
                 assert!(
                     relief_legal::division(plan.home_division).is_some(),
                     "{}",

@@ -42,7 +42,11 @@ fn reporting_error(what: &str, status: &tonic::Status) -> anyhow::Error {
     }
 }
 
-/// Waits until reporting has applied every event its feeds hold (a spinner shows the lag).
+/// How long the sources' heads must stay still, reporting caught up, before the figures are read.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// Waits until reporting has applied every event its feeds hold and the feeds have stopped
+/// growing for [`SETTLE`] (a spinner shows the lag).
 pub async fn wait_until_caught_up(conn: &Connection, show: bool) -> anyhow::Result<()> {
     let mut client = conn.reporting(&units::civil_affairs("211100"))?;
     let spinner = if show {
@@ -58,6 +62,8 @@ pub async fn wait_until_caught_up(conn: &Connection, show: bool) -> anyhow::Resu
     let deadline = tokio::time::Instant::now() + CATCH_UP_CEILING;
     // The cursors last seen, and since when they have not moved.
     let mut progress: (i64, tokio::time::Instant) = (-1, tokio::time::Instant::now());
+    // The heads when reporting was last seen caught up, and since when they have not moved.
+    let mut settled: Option<(i64, tokio::time::Instant)> = None;
     loop {
         let status = client
             .get_ingestion_status(reporting::GetIngestionStatusRequest {})
@@ -72,11 +78,23 @@ pub async fn wait_until_caught_up(conn: &Connection, show: bool) -> anyhow::Resu
             .filter(|feed| !feed.source_reachable)
             .map(|feed| feed.source.as_str())
             .collect();
-        if !status.feeds.is_empty() && lag == 0 && unreachable.is_empty() {
-            spinner.finish_and_clear();
-            return Ok(());
-        }
         let now = tokio::time::Instant::now();
+        // Caught up, and the sources' heads have not moved for a while: the deadline sweepers
+        // have written what the last clock move made due (SetTime returns before they run).
+        let heads: i64 = status.feeds.iter().map(|feed| feed.head_seq).sum();
+        if !status.feeds.is_empty() && lag == 0 && unreachable.is_empty() {
+            match settled {
+                Some((seen, since)) if seen == heads => {
+                    if now.duration_since(since) >= SETTLE {
+                        spinner.finish_and_clear();
+                        return Ok(());
+                    }
+                }
+                _ => settled = Some((heads, now)),
+            }
+        } else {
+            settled = None;
+        }
         if applied != progress.0 {
             progress = (applied, now);
         }
